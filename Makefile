@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` and `make test`. Only Python 3.11 and make needed.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+ARGS ?=
+
+export DEBUG ?= 1
+
+.PHONY: run test bench lint migrate install clean-data messages
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found). Try: make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate_schemas
+
+run: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py pool fill
+	@echo ""
+	@echo "  Platform:  http://localhost:$(PORT)/        (console: http://localhost:$(PORT)/console/)"
+	@echo "  Demo shop: http://demo.localhost:$(PORT)/    (dashboard: http://demo.localhost:$(PORT)/dashboard/)"
+	@echo ""
+	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(ARGS)
+
+bench: $(STAMP)
+	$(PY) -m tests.bench.run $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+messages: $(STAMP)
+	cd config && ../$(PY) ../manage.py makemessages -l fr --ignore=.venv --ignore=.data -e html,txt,py
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,30 @@
+"""A shop's host (<sub>.BASE_DOMAIN): storefront, staff dashboard, API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+from rest_framework.permissions import AllowAny
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from catalog import views as catalog_views
+from tenants.views import public
+
+api_v1 = [
+    path("", include("tenants.accounts.api_urls")),
+]
+
+urlpatterns = [
+    path("", catalog_views.storefront_home, name="storefront_home"),
+    path("accounts/", include("tenants.accounts.urls")),
+    path("dashboard/", include("tenants.accounts.dashboard_urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    # The schema and its docs describe the API, not a shop's data: readable without a token.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]),
+         name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema",
+                                                     permission_classes=[AllowAny]),
+         name="api_docs"),
+    path("admin/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("healthz", public.healthz, name="healthz"),
+]

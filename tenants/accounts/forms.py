@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from tenants.accounts.roles import ROLE_CHOICES
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Email and password; only active staff may sign in to the dashboard (customers get
+    their own login with the storefront)."""
+
+    username = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        "invalid_login": _("Wrong email or password. Both are case-sensitive except the email."),
+        "inactive": _("This account is deactivated. Ask the shop's owner."),
+    }
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, initial="sales")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"), max_length=80,
+        help_text=_("What will use it, e.g. “Accounting sync”."),
+    )
+
+
+class ShopSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Shop name"), max_length=100)
+    locale = forms.ChoiceField(label=_("Default language"), choices=[("en", "English"), ("fr", "Français")])
+    legal_name = forms.CharField(label=_("Legal name"), max_length=150, required=False)
+    legal_form = forms.CharField(label=_("Legal form"), max_length=60, required=False,
+                                 help_text=_("e.g. SAS, SARL, EI"))
+    share_capital = forms.CharField(label=_("Share capital"), max_length=40, required=False)
+    siren = forms.RegexField(label="SIREN", regex=r"^\d{9}$", required=False,
+                             error_messages={"invalid": _("A SIREN is 9 digits.")})
+    siret = forms.RegexField(label="SIRET", regex=r"^\d{14}$", required=False,
+                             error_messages={"invalid": _("A SIRET is 14 digits.")})
+    vat_number = forms.RegexField(
+        label=_("VAT number"), regex=r"^[A-Z]{2}[0-9A-Z]{2,13}$", required=False,
+        error_messages={"invalid": _("Country code then digits, e.g. FR12345678901.")},
+    )
+    rcs = forms.CharField(label=_("RCS registration"), max_length=80, required=False)
+    address_line1 = forms.CharField(label=_("Address"), max_length=150, required=False)
+    address_line2 = forms.CharField(label=_("Address (line 2)"), max_length=150, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=12, required=False)
+    city = forms.CharField(label=_("City"), max_length=80, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        siren, siret = cleaned.get("siren"), cleaned.get("siret")
+        if siren and siret and not siret.startswith(siren):
+            self.add_error("siret", _("A SIRET starts with the company's SIREN."))
+        return cleaned

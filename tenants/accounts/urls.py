@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from tenants.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("handoff/<str:token>/", views.handoff, name="handoff"),
+    path("password/change/", views.password_change, name="password_change"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("password/reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path("password/reset/<uidb64>/<token>/", views.password_reset_confirm,
+         name="password_reset_confirm"),
+]
