@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
-from rest_framework.permissions import AllowAny
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
 from catalog import views as catalog_views
 from tenants.views import public

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 import logging
+from datetime import UTC, datetime
 
 from django.db import connection
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
-from django.middleware.locale import LocaleMiddleware
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants.models import ShopStatus

@@ -169,3 +169,6 @@ class LoginHandoff(models.Model):
     user_id = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"hand-off to {self.schema_name} ({'used' if self.used_at else 'unused'})"

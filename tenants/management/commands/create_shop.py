@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("subdomain")
         parser.add_argument("--name", required=True)
         parser.add_argument("--owner-email", required=True)
-        parser.add_argument("--password", help="Owner password (prompted if omitted and --no-password is not set)")
+        parser.add_argument("--password", help="Owner password (prompted if omitted, unless --no-password)")
         parser.add_argument("--no-password", action="store_true",
                             help="Create the owner without a password (they reset it by email)")
         parser.add_argument("--plan", help="Plan code (default plan if omitted)")

@@ -1,0 +1,86 @@
+"""In-process Django work for the benchmark, run as a subprocess by tests/bench/run.py with
+DATABASE_URL pointing at the benchmark database (never the development one).
+
+    python -m tests.bench.tasks seed --start 0 --count 990   # real active shops, via the services
+    python -m tests.bench.tasks hash --repeat 10            # cost of one password hash (JSON)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+
+def _setup() -> None:
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("tests.bench.tasks refuses to run without DATABASE_URL (it would seed the dev database)")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def seed(start: int, count: int, label: str) -> None:
+    """`count` active shops opened through the real services (`shop_open`, which claims a
+    pooled shop or creates one synchronously: its schema, every tenant migration, its owner)."""
+    from tenants.models import AuditAction
+    from tenants.services import shop_open
+
+    began = time.monotonic()
+    for done, index in enumerate(range(start, start + count), start=1):
+        shop_open(
+            name=f"Existing shop {index:04d}",
+            subdomain=f"existing-{index:04d}",
+            owner_email=f"owner{index:04d}@example.com",
+            owner_password=None,  # console-style owner: no hash, it is not what we measure
+            action=AuditAction.SHOP_CREATED,
+        )
+        if done % 25 == 0 or done == count:
+            elapsed = time.monotonic() - began
+            rate = elapsed / done
+            print(
+                f"  [{label}] {done}/{count} shops, {rate * 1000:.0f} ms/shop, "
+                f"eta {rate * (count - done):.0f} s",
+                flush=True,
+            )
+
+
+def password_hash_cost(repeat: int) -> None:
+    from django.contrib.auth.hashers import get_hasher, make_password
+
+    make_password("warm-up-password-0")  # first call loads argon2
+    samples = []
+    for i in range(repeat):
+        began = time.perf_counter()
+        make_password(f"a-benchmark-password-{i}")
+        samples.append((time.perf_counter() - began) * 1000)
+    print(json.dumps({
+        "hasher": get_hasher().algorithm,
+        "samples_ms": samples,
+        "median_ms": statistics.median(samples),
+    }))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.tasks")
+    sub = parser.add_subparsers(dest="task", required=True)
+    p_seed = sub.add_parser("seed")
+    p_seed.add_argument("--start", type=int, default=0)
+    p_seed.add_argument("--count", type=int, required=True)
+    p_seed.add_argument("--label", default="seed")
+    p_hash = sub.add_parser("hash")
+    p_hash.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args(argv)
+    _setup()
+    if args.task == "seed":
+        seed(args.start, args.count, args.label)
+    else:
+        password_hash_cost(args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Browser journeys: a live server on real hosts (platform and `<sub>.localhost`) driven by
+Playwright with the Debian chromium (`/usr/bin/chromium`; never `playwright install`).
+
+- Every test here is marked `e2e` (`pytest -m e2e`, or `-m "not e2e"` to leave them out).
+- `e2e_server`: Django's LiveServerThread inside `committed` (tests/conftest.py): what the
+  server writes is committed and visible to both threads; the shops, audit rows and hand-offs
+  a journey created are removed afterwards. Not pytest-django's `live_server`: it flushes
+  every table at the end, which would also delete the session-scoped test shops.
+- `browser_page`: a fresh chromium page (own context: no cookies shared between tests);
+  `open_page(**context_options)` for more (e.g. `java_script_enabled=False`).
+- `shot("step")`: a screenshot in test-artifacts/screenshots/<test>-<step>.png; a failing
+  test gets one of every open page automatically (`<test>-failed-<n>.png`).
+
+Run: `.venv/bin/python -m pytest tests/e2e -p no:playwright` (pytest-playwright's own `page`
+fixtures are not used here).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an asyncio loop in the test thread; without this Django's ORM
+# (fixture set-up and clean-up in this thread) refuses to run "from an async context".
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_TIMEOUT_MS = 10_000
+E2E_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if E2E_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Lets fixtures know, at teardown, whether the test failed (for the failure screenshot).
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def chromium_path() -> str | None:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def _chromium_executable() -> str:
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Debian chromium not installed: apt-get install chromium (the .ci/run script does)")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Live server
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LiveServer:
+    port: int
+
+    @property
+    def platform_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def shop_url(self, subdomain: str) -> str:
+        return f"http://{subdomain}.localhost:{self.port}"
+
+    def url(self, path: str = "/", *, shop: str | None = None) -> str:
+        base = self.shop_url(shop) if shop else self.platform_url
+        return base + path
+
+
+@pytest.fixture
+def e2e_server(committed) -> Iterator[LiveServer]:
+    """A live server for one test, serving /static/ too; its own DB connections (the data is
+    committed, so both threads see it)."""
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import StaticFilesHandler as _StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    assert settings.BASE_DOMAIN == "localhost", "e2e hosts are <sub>.localhost (pytest-env)"
+    thread = LiveServerThread("localhost", static_handler=_StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield LiveServer(port=thread.port)
+    finally:
+        thread.terminate()
+
+
+# ---------------------------------------------------------------------------------------------
+# Browser
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def _browser(_chromium_executable, e2e_server):
+    """One chromium per test (closed before the live server stops)."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=_chromium_executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+def _test_slug(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def open_page(_browser, request) -> Iterator[Callable[..., object]]:
+    """`open_page(**context_options)`: a page in a new browser context (own cookies).
+    Each page collects uncaught JavaScript errors in `page.js_errors`."""
+    contexts = []
+    pages = []
+
+    def make(**context_options):
+        options = {"locale": "en-US", "viewport": {"width": 1280, "height": 900}}
+        options.update(context_options)
+        context = _browser.new_context(**options)
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.js_errors = []
+        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        pages.append(page)
+        return page
+
+    yield make
+
+    call = getattr(request.node, "rep_call", None)
+    if call is not None and call.failed:
+        for number, page in enumerate(pages, start=1):
+            try:
+                save_screenshot(page, f"{_test_slug(request)}-failed-{number}")
+            except Exception:  # a crashed page must not hide the test's own failure
+                pass
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def browser_page(open_page):
+    """A fresh chromium page, JavaScript on, English, 10 s default timeout."""
+    return open_page()
+
+
+@pytest.fixture
+def shot(request) -> Callable[..., Path]:
+    """`shot(page, "step")` -> test-artifacts/screenshots/<test-name>-<step>.png"""
+
+    def take(page, step: str) -> Path:
+        return save_screenshot(page, f"{_test_slug(request)}-{step}")
+
+    return take

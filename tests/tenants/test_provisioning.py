@@ -1,0 +1,130 @@
+"""Provisioning under concurrency and failure, against real PostgreSQL with real commits."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tenants import services
+from tenants.errors import ProvisioningError, SignupError
+from tenants.models import Domain, PlatformAuditLog, Shop, ShopStatus
+from tests.conftest import PASSWORD, schema_names
+
+
+def run_concurrently(*calls):
+    """Run each call in its own thread (own DB connection), released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread raised
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def open_shop(subdomain: str, email: str):
+    return lambda: services.shop_open(name=f"Shop {subdomain}", subdomain=subdomain,
+                                      owner_email=email, owner_password=PASSWORD)
+
+
+def ensure_pool(n: int) -> None:
+    while Shop.objects.filter(status=ShopStatus.POOLED).count() < n:
+        services.shop_create_pooled()
+
+
+def test_concurrent_signups_never_claim_the_same_pooled_shop(committed):
+    ensure_pool(4)
+
+    results = run_concurrently(*(open_shop(f"race-{i}", f"o{i}@example.test") for i in range(4)))
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    claimed = [r.shop.pk for r in results]
+    assert len(set(claimed)) == 4
+    assert all(r.from_pool for r in results)
+    for r in results:
+        assert Shop.objects.get(pk=r.shop.pk).domains.get().domain == \
+            f"{r.domain.subdomain}.{settings.BASE_DOMAIN}"
+
+
+def test_concurrent_signups_for_one_subdomain_open_exactly_one_shop(committed):
+    ensure_pool(3)
+    pooled_before = Shop.objects.filter(status=ShopStatus.POOLED).count()
+
+    results = run_concurrently(*(open_shop("same-name", f"o{i}@example.test") for i in range(3)))
+
+    winners = [r for r in results if not isinstance(r, Exception)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    assert all(isinstance(e, SignupError) and e.field == "subdomain" for e in losers)
+    assert Domain.objects.filter(domain=f"same-name.{settings.BASE_DOMAIN}").count() == 1
+    assert Shop.objects.filter(status=ShopStatus.POOLED).count() == pooled_before - 1, \
+        "the losers' pooled shops went back to the pool"
+    assert PlatformAuditLog.objects.filter(action="shop.signed_up",
+                                           data__subdomain="same-name").count() == 1
+
+
+def test_failed_schema_migration_leaves_no_row_and_no_schema(committed, monkeypatch):
+    schemas, shops = schema_names(), Shop.objects.count()
+
+    def broken_migrate(*args, **kwargs):
+        raise RuntimeError("migration exploded")
+
+    monkeypatch.setattr("django_tenants.models.call_command", broken_migrate)
+    with pytest.raises(ProvisioningError):
+        services.shop_create_pooled()
+
+    assert schema_names() == schemas
+    assert Shop.objects.count() == shops
+
+
+def test_failed_owner_creation_rolls_the_whole_signup_back(committed, monkeypatch):
+    ensure_pool(1)
+    pooled = set(Shop.objects.filter(status=ShopStatus.POOLED).values_list("pk", flat=True))
+    domains, audit = Domain.objects.count(), PlatformAuditLog.objects.count()
+
+    def broken_owner(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "staff_create_owner", broken_owner)
+    with pytest.raises(RuntimeError):
+        services.shop_open(name="Doomed", subdomain="doomed", owner_email="d@example.test",
+                           owner_password=PASSWORD)
+
+    assert Domain.objects.count() == domains
+    assert PlatformAuditLog.objects.count() == audit
+    assert set(Shop.objects.filter(status=ShopStatus.POOLED).values_list("pk", flat=True)) == pooled
+    assert services.subdomain_check("doomed") is None, "the subdomain is still free"
+
+
+def test_pool_top_up_fills_to_target_and_one_filler_at_a_time(committed):
+    ready = Shop.objects.filter(status=ShopStatus.POOLED).count()
+    results = run_concurrently(lambda: services.pool_top_up(target=ready + 2),
+                               lambda: services.pool_top_up(target=ready + 2))
+    assert sorted(results) == [0, 2], "the second filler found the lock taken and left"
+    assert Shop.objects.filter(status=ShopStatus.POOLED).count() == ready + 2
+
+
+def test_pooled_shops_are_migrated_like_any_shop(committed):
+    shop = services.shop_create_pooled()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name IN ('accounts_user', 'auth_group', 'django_session')",
+            [shop.schema_name],
+        )
+        assert cursor.fetchone()[0] == 3
+    assert shop.schema_name.startswith("shop_") and len(shop.schema_name) == 17
