@@ -1,6 +1,5 @@
 """A shop's host (<sub>.BASE_DOMAIN): storefront, staff dashboard, API."""
 
-from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -24,7 +23,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema",
                                                      permission_classes=[AllowAny]),
          name="api_docs"),
-    path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
 ]

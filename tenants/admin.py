@@ -13,6 +13,9 @@ class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
@@ -22,8 +25,15 @@ class ShopAdmin(admin.ModelAdmin):
     readonly_fields = ["schema_name", "status", "created_at", "activated_at", "status_changed_at"]
     inlines = [DomainInline]
 
+    # Shops change only through the console's services, which audit every action.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # archive from the console instead: data is kept
+        return False
 
 
 @admin.register(PlatformAuditLog)

@@ -87,6 +87,13 @@ class ReasonForm(forms.Form):
     )
 
 
+class ArchiveForm(ReasonForm):
+    confirm = forms.BooleanField(
+        label=_("I understand: the shop closes for good (its data is kept)."),
+        error_messages={"required": _("Tick the box to confirm you want to archive this shop.")},
+    )
+
+
 class PlanChangeForm(forms.Form):
     plan = forms.ModelChoiceField(
         label=_("Plan"), queryset=Plan.objects.all(), to_field_name="code", empty_label=None

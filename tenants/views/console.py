@@ -18,6 +18,7 @@ from tenants.accounts.services import password_setup_email_send
 from tenants.errors import ProvisioningError, SignupError, TenantsError
 from tenants.forms import (
     SHOP_SORTS,
+    ArchiveForm,
     ConsoleShopCreateForm,
     PlanChangeForm,
     ReasonForm,
@@ -87,6 +88,7 @@ def shop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "usage": shop_usage(shop=shop),
         "audit": audit_for(shop=shop, limit=20),
         "reason_form": ReasonForm(),
+        "archive_form": ArchiveForm(auto_id="archive_%s"),
         "plan_form": PlanChangeForm(initial={"plan": shop.plan.code if shop.plan else None}),
         "shop_home": shop_url(request, shop.primary_domain.domain) if shop.primary_domain else "",
     }
@@ -107,8 +109,13 @@ def shop_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in TRANSITIONS:
         raise Http404(_("No such action."))
     service, success = TRANSITIONS[action]
-    form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    form = (ArchiveForm if action == "archive" else ReasonForm)(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("console:shop_detail", pk=shop.pk)
+    reason = form.cleaned_data["reason"]
     try:
         service(shop=shop, by=request.user, reason=reason)
     except TenantsError as exc:

@@ -54,7 +54,8 @@ def test_shop_transitions_are_refused_to_non_admins(platform_client, shop):
 def test_suspend_reactivate_archive_each_leave_an_audit_row(admin_client, platform_admin, shop):
     for action, status in [("suspend", "suspended"), ("reactivate", "active"),
                            ("archive", "archived")]:
-        response = admin_client.post(f"/console/shops/{shop.pk}/{action}/", {"reason": f"why {action}"})
+        data = {"reason": f"why {action}", "confirm": "on"}
+        response = admin_client.post(f"/console/shops/{shop.pk}/{action}/", data)
         assert response.status_code == 302
         assert Shop.objects.get(pk=shop.pk).status == status
 
@@ -62,6 +63,13 @@ def test_suspend_reactivate_archive_each_leave_an_audit_row(admin_client, platfo
     assert [r.action for r in rows] == ["shop.suspended", "shop.reactivated", "shop.archived"]
     assert all(r.actor == platform_admin and r.actor_label == platform_admin.email for r in rows)
     assert rows[0].data == {"from": "active", "to": "suspended", "reason": "why suspend"}
+
+
+def test_archiving_needs_an_explicit_confirmation(admin_client, shop):
+    response = admin_client.post(f"/console/shops/{shop.pk}/archive/", {"reason": "x"}, follow=True)
+    assert "Tick the box" in response.content.decode()
+    assert Shop.objects.get(pk=shop.pk).status == ShopStatus.ACTIVE
+    assert not PlatformAuditLog.objects.filter(shop=shop).exists()
 
 
 def test_a_refused_transition_says_why_and_changes_nothing(admin_client, shop):
