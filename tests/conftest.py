@@ -39,6 +39,23 @@ def _fast_password_hashing():
     settings.PASSWORD_HASHERS = original
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb,
+                    django_db_createdb, django_db_modify_db_settings):
+    """Always set up the test database, even when the selected tests only use `committed`
+    (pytest-django would otherwise skip it and let them reach the development database)."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=keepdb,
+                                 aliases={"default"})
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _back_to_public():
     yield
@@ -166,6 +183,7 @@ def committed(_platform, django_db_blocker):
     """Real commits, for tests where several threads or a live server must see the data.
     Whatever shops, audit rows and hand-offs the test created are removed afterwards."""
     with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_"), "never commit to a real DB"
         shops_before = set(
             Shop.objects.exclude(status=ShopStatus.POOLED).values_list("pk", flat=True)
         )

@@ -128,3 +128,15 @@ def test_pooled_shops_are_migrated_like_any_shop(committed):
         )
         assert cursor.fetchone()[0] == 3
     assert shop.schema_name.startswith("shop_") and len(shop.schema_name) == 17
+
+
+def test_a_signup_refills_the_pool_in_the_background(committed, settings):
+    ensure_pool(1)
+    settings.SHOP_POOL_SIZE = Shop.objects.filter(status=ShopStatus.POOLED).count()
+
+    services.shop_open(name="Refill", subdomain="refill", owner_email="r@example.test",
+                       owner_password=PASSWORD)
+
+    filler = next(t for t in threading.enumerate() if t.name == "pool-top-up")
+    filler.join(timeout=60)
+    assert Shop.objects.filter(status=ShopStatus.POOLED).count() == settings.SHOP_POOL_SIZE

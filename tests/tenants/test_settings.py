@@ -25,7 +25,8 @@ PROD_ENV = {
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items()
-            if k not in {"DEBUG", "SECRET_KEY", "BASE_DOMAIN", "DATABASE_URL", "ALLOWED_HOSTS"}}
+            if k not in {"DEBUG", "SECRET_KEY", "BASE_DOMAIN", "DATABASE_URL", "ALLOWED_HOSTS",
+                         "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     base["DATABASE_URL"] = settings.DATABASE_URL  # the test database server
     base.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base,
