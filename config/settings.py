@@ -101,6 +101,7 @@ PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 TENANT_LIMIT_SET_CALLS = True
+GET_EXECUTOR_FUNCTION = "tenants.fast_migrate.get_executor"  # skips shops already up to date
 # `migrate_schemas --executor=multiprocessing`: processes and schemas per chunk.
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("TENANT_MULTIPROCESSING_MAX_PROCESSES", 2)
 TENANT_MULTIPROCESSING_CHUNKS = env_int("TENANT_MULTIPROCESSING_CHUNKS", 2)

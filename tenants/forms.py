@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Plan, ShopStatus
@@ -25,8 +26,11 @@ class SubdomainField(forms.CharField):
         kwargs.setdefault("label", _("Shop address"))
         kwargs.setdefault(
             "help_text",
-            _("3 to 40 characters: lowercase letters, digits and hyphens. Your shop will live at "
-              "<address>.%(base)s") % {"base": settings.BASE_DOMAIN},
+            format_lazy(
+                _("3 to 40 characters: lowercase letters, digits and hyphens. Your shop will live "
+                  "at <address>.{base}"),
+                base=settings.BASE_DOMAIN,
+            ),
         )
         super().__init__(**kwargs)
 

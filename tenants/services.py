@@ -14,7 +14,6 @@ from django.core import signing
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django_fsm import can_proceed
 from django_tenants.utils import schema_context
 
@@ -309,10 +308,6 @@ def audit_record(*, actor: User | None, action: str, shop: Shop | None, data: di
     )
 
 
-TRANSITION_PAST = {"suspend": _lazy("suspended"), "reactivate": _lazy("reactivated"),
-                   "archive": _lazy("archived")}
-
-
 def _locked(shop: Shop) -> Shop:
     return Shop.objects.select_for_update().get(pk=shop.pk)
 
@@ -322,10 +317,12 @@ def _transition(shop: Shop, *, by: User, method: str, action: str, reason: str) 
     before = shop.status
     transition = getattr(shop, method)
     if not can_proceed(transition):
-        raise TenantsError(
-            _("This shop is %(status)s: it cannot be %(action)s.")
-            % {"status": shop.get_status_display().lower(), "action": TRANSITION_PAST[method]}
-        )
+        refusals = {
+            "suspend": _("Only an active shop can be suspended (this one is %(status)s)."),
+            "reactivate": _("Only a suspended shop can be reactivated (this one is %(status)s)."),
+            "archive": _("This shop is already archived."),
+        }
+        raise TenantsError(refusals[method] % {"status": shop.get_status_display().lower()})
     transition()
     shop.save(update_fields=["status", "status_changed_at", "activated_at"])
     audit_record(actor=by, action=action, shop=shop,

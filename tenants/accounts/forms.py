@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +40,7 @@ class ApiTokenForm(forms.Form):
 
 class ShopSettingsForm(forms.Form):
     name = forms.CharField(label=_("Shop name"), max_length=100)
-    locale = forms.ChoiceField(label=_("Default language"), choices=[("en", "English"), ("fr", "Français")])
+    locale = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
     legal_name = forms.CharField(label=_("Legal name"), max_length=150, required=False)
     legal_form = forms.CharField(label=_("Legal form"), max_length=60, required=False,
                                  help_text=_("e.g. SAS, SARL, EI"))

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenants.accounts.roles import ROLE_LABELS
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -78,6 +80,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         for group in self.groups.all():
             return group.name
         return None
+
+    @property
+    def role_label(self) -> str:
+        return str(ROLE_LABELS.get(self.role, "")) if self.role else ""
 
 
 def _hash_key(key: str) -> str:

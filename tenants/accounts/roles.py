@@ -30,6 +30,7 @@ ROLE_CHOICES = [
     (ACCOUNTANT, _("Accountant")),
 ]
 ROLES = [code for code, _label in ROLE_CHOICES]
+ROLE_LABELS = dict(ROLE_CHOICES)
 ROLE_DESCRIPTIONS = {
     OWNER: _("Everything, including staff, plan and shop settings."),
     MANAGER: _("Runs the shop day to day: catalog, sales, cancellations, reports."),

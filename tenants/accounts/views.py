@@ -24,7 +24,7 @@ from tenants.accounts.forms import (
     ShopSettingsForm,
 )
 from tenants.accounts.models import ApiToken, User
-from tenants.accounts.roles import ROLE_DESCRIPTIONS
+from tenants.accounts.roles import ROLE_DESCRIPTIONS, ROLE_LABELS
 from tenants.accounts.selectors import api_tokens_for, staff_count, staff_get, staff_list
 from tenants.accounts.services import (
     api_token_create,
@@ -99,6 +99,10 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/home.html", context)
 
 
+def _role_descriptions() -> list[tuple[str, str]]:
+    return [(ROLE_LABELS[code], ROLE_DESCRIPTIONS[code]) for code in ROLE_DESCRIPTIONS]
+
+
 def _max_staff() -> int | None:
     plan = connection.tenant.plan
     return plan.max_staff if plan else None
@@ -110,7 +114,7 @@ def staff_page(request: HttpRequest) -> HttpResponse:
     context = {
         "staff": staff_list(),
         "invite_form": InviteForm(),
-        "role_descriptions": ROLE_DESCRIPTIONS,
+        "role_descriptions": _role_descriptions(),
         "seats_used": staff_count(),
         "seats_max": _max_staff(),
         "can_manage": request.user.has_perm("accounts.manage_staff"),
@@ -137,7 +141,7 @@ def staff_invite_view(request: HttpRequest) -> HttpResponse:
                                         "password.") % {"email": user.email})
             return redirect("dashboard:staff")
     context = {
-        "staff": staff_list(), "invite_form": form, "role_descriptions": ROLE_DESCRIPTIONS,
+        "staff": staff_list(), "invite_form": form, "role_descriptions": _role_descriptions(),
         "seats_used": staff_count(), "seats_max": _max_staff(), "can_manage": True,
     }
     return render(request, "dashboard/staff.html", context, status=422)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tenants.accounts.services import password_setup_email_send
@@ -96,9 +97,10 @@ def shop_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 TRANSITIONS = {
-    "suspend": (shop_suspend, _("%(shop)s is suspended: its visitors, staff and API are refused.")),
-    "reactivate": (shop_reactivate, _("%(shop)s is active again.")),
-    "archive": (shop_archive, _("%(shop)s is archived. Its data is kept.")),
+    "suspend": (shop_suspend,
+                gettext_lazy("%(shop)s is suspended: its visitors, staff and API are refused.")),
+    "reactivate": (shop_reactivate, gettext_lazy("%(shop)s is active again.")),
+    "archive": (shop_archive, gettext_lazy("%(shop)s is archived. Its data is kept.")),
 }
 
 
@@ -189,7 +191,8 @@ def pool(request: HttpRequest) -> HttpResponse:
         except ProvisioningError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("%(n)d ready shop(s) created.") % {"n": created})
+            messages.success(request, ngettext("%(n)d ready shop created.",
+                                               "%(n)d ready shops created.", created) % {"n": created})
         return redirect("console:pool")
     context = {"ready": pool_size(), "target": settings.SHOP_POOL_SIZE}
     return render(request, "tenants/console/pool.html", context)

@@ -74,7 +74,7 @@ def test_archiving_needs_an_explicit_confirmation(admin_client, shop):
 
 def test_a_refused_transition_says_why_and_changes_nothing(admin_client, shop):
     response = admin_client.post(f"/console/shops/{shop.pk}/reactivate/", follow=True)
-    assert "cannot be reactivated" in response.content.decode()
+    assert "Only a suspended shop can be reactivated" in response.content.decode()
     assert Shop.objects.get(pk=shop.pk).status == ShopStatus.ACTIVE
     assert not PlatformAuditLog.objects.filter(shop=shop).exists()
 

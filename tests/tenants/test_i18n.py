@@ -149,8 +149,16 @@ def test_dashboard_navigation_is_french_for_the_owner(owner_client, french_shop)
     html = response.content.decode()
     assert response.status_code == 200
     assert '<html lang="fr">' in html
-    for label in ("Tableau de bord", "Accueil", "Équipe", "Jetons d’API", "Paramètres",
-                  "Voir la vitrine", "Changer de mot de passe", "Se déconnecter"):
+    for label in (
+        "Tableau de bord",
+        "Accueil",
+        "Équipe",
+        "Jetons d’API",
+        "Paramètres",
+        "Voir la vitrine",
+        "Changer de mot de passe",
+        "Se déconnecter",
+    ):
         assert label in html, label
     assert "Préparez votre boutique" in html
     assert "Renseignez votre identité légale (utilisée sur les factures)" in html
@@ -293,3 +301,32 @@ def test_french_plural_rule_puts_zero_and_one_in_the_singular():
         assert translation.ngettext("%(n)s staff seat", "%(n)s staff seats", 0) == "%(n)s membre d’équipe"
         assert translation.ngettext("%(n)s staff seat", "%(n)s staff seats", 1) == "%(n)s membre d’équipe"
         assert translation.ngettext("%(n)s staff seat", "%(n)s staff seats", 2) == "%(n)s membres d’équipe"
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages built outside a request follow the language active when they are shown
+# ---------------------------------------------------------------------------------------------
+def test_subdomain_help_text_follows_the_active_language():
+    from tenants.forms import SignupForm
+
+    with translation.override("fr"):
+        help_text = str(SignupForm().fields["subdomain"].help_text)
+    assert help_text.startswith("3 à 40 caractères")
+
+
+def test_console_transition_messages_follow_the_active_language():
+    from tenants.views.console import TRANSITIONS
+
+    with translation.override("fr"):
+        assert str(TRANSITIONS["suspend"][1]).startswith("La boutique %(shop)s est suspendue")
+
+
+def test_refused_transitions_are_explained_in_french(shop):
+    from tenants.accounts.models import User
+    from tenants.errors import TenantsError
+    from tenants.services import shop_reactivate
+
+    admin = User.objects.create_user("root@platform.test", "x-long-password-1")
+    with translation.override("fr"), pytest.raises(TenantsError) as refused:
+        shop_reactivate(shop=shop, by=admin)
+    assert "réactivée" in str(refused.value)

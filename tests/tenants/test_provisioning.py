@@ -140,3 +140,28 @@ def test_a_signup_refills_the_pool_in_the_background(committed, settings):
     filler = next(t for t in threading.enumerate() if t.name == "pool-top-up")
     filler.join(timeout=60)
     assert Shop.objects.filter(status=ShopStatus.POOLED).count() == settings.SHOP_POOL_SIZE
+
+
+def test_migrate_schemas_skips_shops_with_nothing_to_apply(committed, capsys):
+    from django.core.management import call_command
+
+    from tenants.fast_migrate import schemas_needing_migration
+
+    ensure_pool(2)
+    behind, current = Shop.objects.filter(status=ShopStatus.POOLED)[:2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM "{behind.schema_name}".django_migrations '
+            "WHERE app = 'sessions' AND name = '0001_initial'"
+        )
+    shops = [behind.schema_name, current.schema_name]
+    assert schemas_needing_migration(shops, database="default") == [behind.schema_name]
+
+    # The shop that lacks a migration goes through migrate (fake: its table already exists).
+    call_command("migrate_schemas", schema_name=behind.schema_name, fake=True, verbosity=0)
+    assert schemas_needing_migration(shops, database="default") == []
+
+    call_command("migrate_schemas", verbosity=1)
+    out = capsys.readouterr().out
+    total = Shop.objects.exclude(schema_name="public").count()
+    assert f"{total} of {total} shops are up to date: skipped." in out
