@@ -86,8 +86,7 @@ def shop_create_pooled() -> Shop:
     One transaction: a failure (or a crash) anywhere leaves no row and no schema behind.
     Takes seconds; signups never wait for it unless the pool is empty.
     """
-    if connection.in_atomic_block is False:
-        connection.set_schema_to_public()
+    connection.set_schema_to_public()  # django-tenants creates tenants from public only
     try:
         with transaction.atomic():
             shop = Shop(schema_name=_new_schema_name())

@@ -8,16 +8,17 @@ Playwright with the Debian chromium (`/usr/bin/chromium`; never `playwright inst
   every table at the end, which would also delete the session-scoped test shops.
 - `browser_page`: a fresh chromium page (own context: no cookies shared between tests);
   `open_page(**context_options)` for more (e.g. `java_script_enabled=False`).
-- `shot("step")`: a screenshot in test-artifacts/screenshots/<test>-<step>.png; a failing
-  test gets one of every open page automatically (`<test>-failed-<n>.png`).
+- `shot(page, "step")`: a screenshot in test-artifacts/screenshots/<test>-<step>.png; a
+  failing test gets one of every open page automatically (`<test>-failed-<n>.png`).
+- The test body may query the ORM while the browser runs (DJANGO_ALLOW_ASYNC_UNSAFE is set for
+  the browser's lifetime only); such queries use their own connection, closed at teardown.
 
-Run: `.venv/bin/python -m pytest tests/e2e -p no:playwright` (pytest-playwright's own `page`
-fixtures are not used here).
+Run: `.venv/bin/python -m pytest tests/e2e` (`-m e2e` from the whole suite). pytest-playwright's
+own `page`/`browser` fixtures are not used; `-p no:playwright` is optional.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -25,10 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an asyncio loop in the test thread; without this Django's ORM
-# (fixture set-up and clean-up in this thread) refuses to run "from an async context".
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -99,9 +96,11 @@ def e2e_server(committed) -> Iterator[LiveServer]:
     committed, so both threads see it)."""
     from django.conf import settings
     from django.contrib.staticfiles.handlers import StaticFilesHandler as _StaticFilesHandler
+    from django.db import connection
     from django.test.testcases import LiveServerThread
 
     assert settings.BASE_DOMAIN == "localhost", "e2e hosts are <sub>.localhost (pytest-env)"
+    assert connection.settings_dict["NAME"].startswith("test_"), "not on the test database"
     thread = LiveServerThread("localhost", static_handler=_StaticFilesHandler, port=0)
     thread.daemon = True
     thread.start()
@@ -118,10 +117,16 @@ def e2e_server(committed) -> Iterator[LiveServer]:
 # Browser
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture
-def _browser(_chromium_executable, e2e_server):
+def _browser(_chromium_executable, e2e_server, monkeypatch):
     """One chromium per test (closed before the live server stops)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+    # Playwright's sync API keeps an asyncio loop running in the test thread; without this,
+    # Django's ORM in this thread (the test's own queries, fixture clean-up) refuses to run
+    # "from an async context". Only while the browser runs: a process-wide setting would leak
+    # into subprocesses (`manage.py check --deploy` fails on it, async.E001).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
@@ -132,6 +137,13 @@ def _browser(_chromium_executable, e2e_server):
         finally:
             browser.close()
     finally:
+        # While that loop runs, Django keeps this thread's connections in a context-local
+        # store (asgiref Local), apart from the usual ones: the test's own queries opened
+        # connections there. Close them while it still runs, or they outlive the test and
+        # the test database cannot be dropped at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
         playwright.stop()
 
 
