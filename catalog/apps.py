@@ -1,5 +1,23 @@
 from django.apps import AppConfig
 
+_VIEW = ["catalog.view_baseproduct", "catalog.view_category", "catalog.view_producttype",
+         "catalog.view_project", "catalog.view_stocklevel", "catalog.view_stockmovement"]
+_EDIT = ["catalog.add_baseproduct", "catalog.change_baseproduct", "catalog.add_category",
+         "catalog.change_category", "catalog.delete_category", "catalog.add_producttype",
+         "catalog.change_producttype", "catalog.delete_producttype", "catalog.add_project",
+         "catalog.change_project", "catalog.import_products"]
+
 
 class CatalogConfig(AppConfig):
     name = "catalog"
+    verbose_name = "Catalog and inventory"
+
+    # What each staff role may do here (tenants/accounts/roles.py); the owner may do all.
+    role_permissions = {
+        "manager": _VIEW + _EDIT + ["catalog.adjust_stock"],
+        "sales": _VIEW,
+        "warehouse": _VIEW + ["catalog.adjust_stock"],
+        "accountant": _VIEW,
+    }
+    # Counted in the platform console (tenants.selectors.shop_usage), in the shop's schema.
+    usage_counters = {"products": "catalog.selectors.product_count"}

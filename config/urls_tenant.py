@@ -5,17 +5,18 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from catalog import views as catalog_views
 from tenants.views import public
 
 api_v1 = [
     path("", include("tenants.accounts.api_urls")),
+    path("", include("catalog.api_urls")),
 ]
 
 urlpatterns = [
-    path("", catalog_views.storefront_home, name="storefront_home"),
+    path("", include("catalog.urls_storefront")),
     path("accounts/", include("tenants.accounts.urls")),
     path("dashboard/", include("tenants.accounts.dashboard_urls")),
+    path("dashboard/catalog/", include("catalog.urls_dashboard")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     # The schema and its docs describe the API, not a shop's data: readable without a token.
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]),

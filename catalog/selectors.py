@@ -1,0 +1,142 @@
+"""Reads of the catalog shared by the dashboard, the storefront and the API.
+
+Lists use the base table (non-polymorphic) with the kind read from `polymorphic_ctype` and the
+few subclass fields a row shows joined in, so a page costs the same few queries whatever its
+length; detail pages load the real subclass.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from catalog.models import (
+    PRODUCT_KINDS,
+    BaseProduct,
+    Category,
+    LotAvailability,
+    ProductImage,
+    ProductStatus,
+    Project,
+    RealEstateLot,
+    StockLevel,
+    StockMovement,
+)
+
+STOCK_STATES = ("in_stock", "low", "out")
+
+
+def product_count() -> int:
+    return BaseProduct.objects.exclude(status=ProductStatus.ARCHIVED).count()
+
+
+def kind_by_ctype() -> dict[int, str]:
+    """content type id -> kind code (ContentType's own cache: no query after the first)."""
+    return {ContentType.objects.get_for_model(model, for_concrete_model=True).pk: kind
+            for kind, model in PRODUCT_KINDS.items()}
+
+
+def _default_images() -> Prefetch:
+    return Prefetch("images", queryset=ProductImage.objects.filter(is_default=True),
+                    to_attr="default_images")
+
+
+def _list_queryset() -> QuerySet[BaseProduct]:
+    return (BaseProduct.objects.non_polymorphic()
+            .select_related("tax_rate", "category", "stock", "realestatelot")
+            .prefetch_related(_default_images()))
+
+
+def products_for_dashboard(*, q: str = "", kind: str = "", category: Category | None = None,
+                           status: str = "", stock_state: str = "", sort: str = "name"
+                           ) -> QuerySet[BaseProduct]:
+    qs = _list_queryset()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(sku__icontains=q))
+    if kind in PRODUCT_KINDS:
+        ctype = ContentType.objects.get_for_model(PRODUCT_KINDS[kind])
+        qs = qs.filter(polymorphic_ctype=ctype)
+    if category is not None:
+        qs = qs.filter(Q(category=category) | Q(category__path__startswith=f"{category.path}/"))
+    if status in ProductStatus.values:
+        qs = qs.filter(status=status)
+    if stock_state == "out":
+        qs = qs.filter(stock__on_hand__lte=F("stock__reserved"))
+    elif stock_state == "low":
+        qs = qs.filter(stock__on_hand__gt=F("stock__reserved"),
+                       product__low_stock_threshold__gte=F("stock__on_hand") - F("stock__reserved"))
+    elif stock_state == "in_stock":
+        qs = qs.filter(stock__on_hand__gt=F("stock__reserved"))
+    return qs.order_by(sort, "id")
+
+
+def products_for_storefront(*, q: str = "", category: Category | None = None,
+                            kind: str = "", sort: str = "name") -> QuerySet[BaseProduct]:
+    qs = _list_queryset().filter(status=ProductStatus.ACTIVE)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q) | Q(sku__iexact=q))
+    if category is not None:
+        qs = qs.filter(Q(category=category) | Q(category__path__startswith=f"{category.path}/"))
+    if kind in PRODUCT_KINDS:
+        qs = qs.filter(polymorphic_ctype=ContentType.objects.get_for_model(PRODUCT_KINDS[kind]))
+    return qs.order_by(sort, "id")
+
+
+def product_get(*, pk: int) -> BaseProduct | None:
+    """The real subclass, with what its detail page shows."""
+    return (BaseProduct.objects.select_related("tax_rate", "category", "product_type", "stock")
+            .prefetch_related("images").filter(pk=pk).first())
+
+
+def product_get_for_storefront(*, slug: str) -> BaseProduct | None:
+    return (BaseProduct.objects.select_related("tax_rate", "category", "product_type", "stock")
+            .prefetch_related("images").filter(slug=slug, status=ProductStatus.ACTIVE).first())
+
+
+def stock_movements_for(*, product: BaseProduct, limit: int | None = 50) -> QuerySet[StockMovement]:
+    qs = StockMovement.objects.filter(product=product).select_related("by")
+    return qs[:limit] if limit else qs
+
+
+def low_stock(*, limit: int = 10) -> list[BaseProduct]:
+    """Stocked goods at or under their threshold, most urgent first."""
+    levels = (StockLevel.objects.select_related("product")
+              .filter(product__status=ProductStatus.ACTIVE,
+                      product__product__isnull=False,
+                      product__product__low_stock_threshold__gte=F("on_hand") - F("reserved"))
+              .annotate(free=F("on_hand") - F("reserved"))
+              .order_by("free", "product__name")[:limit])
+    return list(levels)
+
+
+def categories_tree() -> QuerySet[Category]:
+    return Category.objects.order_by("path")
+
+
+def category_by_path(path: str) -> Category | None:
+    return Category.objects.filter(path=path.strip("/")).first()
+
+
+def projects_list() -> QuerySet[Project]:
+    return Project.objects.prefetch_related(
+        Prefetch("images", queryset=Project.images.rel.related_model.objects.filter(
+            is_default=True), to_attr="default_images"))
+
+
+def project_lots(*, project: Project, public: bool = False) -> QuerySet[RealEstateLot]:
+    qs = RealEstateLot.objects.filter(project=project).select_related("tax_rate")
+    if public:
+        qs = qs.filter(status=ProductStatus.ACTIVE)
+    return qs.order_by("floor", "lot_number")
+
+
+def lot_availability_counts(*, project: Project) -> dict[str, int]:
+    counts = {state: 0 for state in LotAvailability.values}
+    for state in project_lots(project=project).values_list("availability", flat=True):
+        counts[state] += 1
+    return counts
+
+
+ZERO = Decimal("0")
