@@ -350,6 +350,9 @@ class ImageBase(models.Model):
         abstract = True
         ordering = ["-is_default", "position", "id"]
 
+    def __str__(self) -> str:
+        return self.alt or self.image.name
+
 
 class ProductImage(ImageBase):
     product = models.ForeignKey(BaseProduct, on_delete=models.CASCADE, related_name="images")

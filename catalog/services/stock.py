@@ -150,7 +150,7 @@ def stock_reserve(*, lines: Lines, by: User | None, reference: str = "") -> None
         if level.available < q:
             raise InsufficientStock(product_name=product.name, requested=q,
                                     available=level.available)
-    for pk, q, product in lots:
+    for pk, q, _product in lots:
         lot = locked_lots[pk]
         if q != 1 or not can_proceed(lot.reserve):
             raise LotUnavailable(_("Lot %(lot)s is %(state)s: it cannot be reserved.")
