@@ -10,6 +10,7 @@ from tenants.views import public
 api_v1 = [
     path("", include("tenants.accounts.api_urls")),
     path("", include("catalog.api_urls")),
+    path("", include("catalog.api_images_urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("accounts/", include("tenants.accounts.urls")),
     path("dashboard/", include("tenants.accounts.dashboard_urls")),
     path("dashboard/catalog/", include("catalog.urls_dashboard")),
+    path("dashboard/catalog/images/", include("catalog.urls_images")),
+    path("dashboard/catalog/csv/", include("catalog.urls_csv")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     # The schema and its docs describe the API, not a shop's data: readable without a token.
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]),

@@ -2,7 +2,7 @@
 DATABASE_URL pointing at the benchmark database (never the development one).
 
     python -m tests.bench.tasks seed --start 0 --count 990   # real active shops, via the services
-    python -m tests.bench.tasks hash --repeat 10            # cost of one password hash (JSON)
+    python -m tests.bench.tasks hash-probe                  # one password hash per stdin line
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -49,20 +48,18 @@ def seed(start: int, count: int, label: str) -> None:
             )
 
 
-def password_hash_cost(repeat: int) -> None:
+def hash_probe() -> None:
+    """One `make_password()` with the project's default hasher per line read on stdin; prints
+    its cost in ms. Long-lived, so the benchmark can time hashes between signups, under the
+    same machine load as the signups themselves."""
     from django.contrib.auth.hashers import get_hasher, make_password
 
-    make_password("warm-up-password-0")  # first call loads argon2
-    samples = []
-    for i in range(repeat):
+    make_password("warm-up-password-0")  # the first call loads argon2
+    print(json.dumps({"hasher": get_hasher().algorithm}), flush=True)
+    for i, _line in enumerate(sys.stdin):
         began = time.perf_counter()
         make_password(f"a-benchmark-password-{i}")
-        samples.append((time.perf_counter() - began) * 1000)
-    print(json.dumps({
-        "hasher": get_hasher().algorithm,
-        "samples_ms": samples,
-        "median_ms": statistics.median(samples),
-    }))
+        print(f"{(time.perf_counter() - began) * 1000:.3f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,14 +69,13 @@ def main(argv: list[str] | None = None) -> None:
     p_seed.add_argument("--start", type=int, default=0)
     p_seed.add_argument("--count", type=int, required=True)
     p_seed.add_argument("--label", default="seed")
-    p_hash = sub.add_parser("hash")
-    p_hash.add_argument("--repeat", type=int, default=10)
+    sub.add_parser("hash-probe")
     args = parser.parse_args(argv)
     _setup()
     if args.task == "seed":
         seed(args.start, args.count, args.label)
     else:
-        password_hash_cost(args.repeat)
+        hash_probe()
 
 
 if __name__ == "__main__":
