@@ -19,10 +19,12 @@ from catalog.models import (
     LotAvailability,
     ProductImage,
     ProductStatus,
+    ProductType,
     Project,
     RealEstateLot,
     StockLevel,
     StockMovement,
+    TaxRate,
 )
 
 STOCK_STATES = ("in_stock", "low", "out")
@@ -102,7 +104,7 @@ def stock_movements_for(*, product: BaseProduct, limit: int | None = 50) -> Quer
 
 def low_stock(*, limit: int = 10) -> list[BaseProduct]:
     """Stocked goods at or under their threshold, most urgent first."""
-    levels = (StockLevel.objects.select_related("product")
+    levels = (StockLevel.objects.select_related("product", "product__product")
               .filter(product__status=ProductStatus.ACTIVE,
                       product__product__isnull=False,
                       product__product__low_stock_threshold__gte=F("on_hand") - F("reserved"))
@@ -140,3 +142,71 @@ def lot_availability_counts(*, project: Project) -> dict[str, int]:
 
 
 ZERO = Decimal("0")
+
+
+# --- api (catalog REST API) -------------------------------------------------------------------
+
+def products_with_subclass_rows(qs: QuerySet[BaseProduct]) -> QuerySet[BaseProduct]:
+    """A product list whose rows carry their real subclass row (see `product_subclass_row`):
+    LEFT JOINs to every kind's table, with what each kind shows (VAT rate, stock level), so a
+    page is one query whatever its length and its mix of kinds. The kind is read from the
+    joined content type: django-tenants clears ContentType's cache on every request, so
+    looking content types up (as `kind_by_ctype` does) would cost a query per kind."""
+    related = ["polymorphic_ctype"]
+    for model in PRODUCT_KINDS.values():
+        name = model._meta.model_name
+        related.append(f"{name}__tax_rate")
+        if model.STOCKED:
+            related.append(f"{name}__stock")
+    return qs.select_related(None).prefetch_related(None).select_related(*related)
+
+
+def product_subclass_row(row: BaseProduct) -> BaseProduct:
+    """The real subclass instance of a row of `products_with_subclass_rows` (no query)."""
+    return getattr(row, row.polymorphic_ctype.model)
+
+
+def product_types_with_specs() -> QuerySet[ProductType]:
+    return ProductType.objects.prefetch_related("specs").order_by("name")
+
+
+def tax_rates_list() -> QuerySet[TaxRate]:
+    return TaxRate.objects.order_by("-rate", "id")
+
+
+# ---------------------------------------------------------------------------------------------
+# Storefront (store)
+# ---------------------------------------------------------------------------------------------
+def kind_by_ctype_one_query() -> dict[int, str]:
+    """Like kind_by_ctype() in one query: django-tenants empties ContentType's cache at every
+    schema switch (each request), where get_for_model() would cost a query per kind."""
+    ctypes = ContentType.objects.get_for_models(*PRODUCT_KINDS.values())
+    return {ctypes[model].pk: kind for kind, model in PRODUCT_KINDS.items()}
+
+
+def project_get_for_storefront(*, slug: str) -> Project | None:
+    return (Project.objects.prefetch_related("images")
+            .filter(slug=slug).first())
+
+
+# ---------------------------------------------------------------------------------------------
+# Images (product and project images)
+# ---------------------------------------------------------------------------------------------
+def image_owner_get(*, kind: str, pk: int) -> BaseProduct | Project | None:
+    """The product or project whose images a page shows: one query, base fields only."""
+    if kind == "project":
+        return Project.objects.filter(pk=pk).first()
+    if kind == "product":
+        return BaseProduct.objects.non_polymorphic().filter(pk=pk).first()
+    return None
+
+
+def images_of(*, owner: BaseProduct | Project) -> QuerySet:
+    """The owner's images, main image first, then in the order staff gave them."""
+    return owner.images.order_by("-is_default", "position", "pk")
+
+
+def image_get(*, owner: BaseProduct | Project, pk: int):
+    """One of this owner's images (a ProductImage or ProjectImage); None for an id that belongs
+    to another owner."""
+    return owner.images.filter(pk=pk).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -13,6 +14,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -91,10 +93,19 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
          "done": bool(shop.legal_name and shop.siren), "url": reverse("dashboard:settings")},
         {"label": _("Invite your team"), "done": team > 1, "url": reverse("dashboard:staff")},
     ]
+    widgets = []
+    # Apps contribute steps and widgets through their AppConfig, so this module never imports
+    # them (dependency direction: tenants <- catalog <- sales <- billing).
+    for config in apps.get_app_configs():
+        if getattr(config, "onboarding_steps", None):
+            checklist += import_string(config.onboarding_steps)(request)
+        for path in getattr(config, "dashboard_widgets", []):
+            widgets.append(import_string(path)(request))
     context = {
         "checklist": checklist,
         "checklist_done": sum(1 for step in checklist if step["done"]),
         "team": team,
+        "widgets": [w for w in widgets if w],
     }
     return render(request, "dashboard/home.html", context)
 

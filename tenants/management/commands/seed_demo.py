@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django_tenants.utils import schema_context
 
 from tenants.accounts.models import User
@@ -31,12 +33,17 @@ class Command(BaseCommand):
             shop = opened.shop
         else:
             shop = domain.tenant
-        # Later issues add the demo catalog, customers and orders here.
         with schema_context(shop.schema_name), transaction.atomic():
             owner = User.objects.get(email=DEMO_OWNER)
             owner.set_password(DEMO_PASSWORD)
             owner.full_name = owner.full_name or "Demo Owner"
             owner.save()
+            # Each app adds its demo data (AppConfig.demo_seed): catalog, then sales, billing...
+            for config in apps.get_app_configs():
+                if getattr(config, "demo_seed", None):
+                    created = import_string(config.demo_seed)()
+                    if created:
+                        self.stdout.write(f"  {config.label}: {created} demo records")
         admin = User.objects.filter(email=PLATFORM_ADMIN).first()
         if admin is None:
             User.objects.create_superuser(PLATFORM_ADMIN, DEMO_PASSWORD, full_name="Platform Admin")

@@ -1,0 +1,451 @@
+"""Dashboard pages for the catalog: products per kind, stock, categories, types, programmes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from catalog.errors import CatalogError
+from catalog.forms import (
+    FORMS_BY_KIND,
+    PRODUCT_SORTS,
+    CategoryForm,
+    ProductFilterForm,
+    ProductTypeForm,
+    ProjectForm,
+    SpecDefinitionForm,
+    StockAdjustForm,
+    StockReceiveForm,
+)
+from catalog.models import (
+    PRODUCT_KINDS,
+    BaseProduct,
+    Category,
+    LotAvailability,
+    ProductType,
+    Project,
+    SpecDefinition,
+)
+from catalog.selectors import (
+    categories_tree,
+    kind_by_ctype,
+    lot_availability_counts,
+    low_stock,
+    product_count,
+    product_get,
+    products_for_dashboard,
+    project_lots,
+    projects_list,
+    stock_movements_for,
+)
+from catalog.services.categories import (
+    category_delete,
+    category_save,
+    product_type_save,
+    spec_definition_add,
+    spec_definition_delete,
+)
+from catalog.services.products import (
+    product_create,
+    product_duplicate,
+    product_restore,
+    product_update,
+    products_archive,
+)
+from catalog.services.projects import project_save
+from catalog.services.stock import stock_adjust, stock_receive
+from tenants.accounts.views import staff_required
+from tenants.pagination import paginate
+
+KIND_CHOICES = [
+    ("goods", _lazy("Goods"), _lazy("Stocked items: shipped from your stock, with a movement "
+                                    "ledger.")),
+    ("service", _lazy("Service"), _lazy("Sold by the hour, the day or the unit; never stocked.")),
+    ("lot", _lazy("Real-estate lot"), _lazy("A unique lot of a programme: available, optioned, "
+                                            "reserved, sold.")),
+    ("vehicle", _lazy("Vehicle"), _lazy("A car or van with its make, model, year, mileage and "
+                                        "VIN.")),
+]
+
+
+def _form_error(form, exc: CatalogError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Product list
+# ---------------------------------------------------------------------------------------------
+@require_GET
+@staff_required("catalog.view_baseproduct")
+def product_list(request: HttpRequest) -> HttpResponse:
+    form = ProductFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    sort = data.get("sort") or "name"
+    qs = products_for_dashboard(
+        q=data.get("q", ""), kind=data.get("kind", ""), category=data.get("category"),
+        status=data.get("status", ""), stock_state=data.get("stock", ""),
+        sort=PRODUCT_SORTS[sort],
+    )
+    page = paginate(qs, page=data.get("page"), query=request.GET)
+    kinds = kind_by_ctype()
+    rows = [_row(p, kinds) for p in page.items]
+    context = {"form": form, "page": page, "rows": rows, "sort": sort,
+               "total_active": product_count(),
+               "can_edit": request.user.has_perm("catalog.change_baseproduct")}
+    template = "catalog/dashboard/product_list.html"
+    if request.htmx and request.htmx.target == "product-table":
+        template += "#product-table"
+    return render(request, template, context)
+
+
+def _row(product: BaseProduct, kinds: dict[int, str]) -> dict:
+    kind = kinds.get(product.polymorphic_ctype_id, "goods")
+    stock = getattr(product, "stock", None) if PRODUCT_KINDS[kind].STOCKED else None
+    lot = getattr(product, "realestatelot", None) if kind == "lot" else None
+    return {
+        "product": product,
+        "kind": kind,
+        "kind_label": PRODUCT_KINDS[kind].KIND_LABEL,
+        "gross": product.get_price(),
+        "stock": stock,
+        "lot": lot,
+        "image": product.default_images[0] if product.default_images else None,
+    }
+
+
+@require_POST
+@staff_required("catalog.change_baseproduct")
+def product_bulk_archive(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    if not ids:
+        messages.warning(request, _("Tick the products to archive first."))
+    else:
+        count = products_archive(product_ids=ids, by=request.user)
+        messages.success(request, _("%(n)d product(s) archived.") % {"n": count})
+    back = reverse("catalog_dashboard:product_list") + _query(request.POST.get("next_query", ""))
+    if request.htmx:
+        return HttpResponseClientRedirect(back)
+    return redirect(back)
+
+
+def _query(query: str) -> str:
+    return f"?{query}" if query and not query.startswith("?") else query
+
+
+# ---------------------------------------------------------------------------------------------
+# Create / edit / duplicate / archive
+# ---------------------------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.add_baseproduct")
+def product_new(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind") or request.POST.get("kind")
+    if kind not in FORMS_BY_KIND:
+        return render(request, "catalog/dashboard/product_kind.html", {"kinds": KIND_CHOICES})
+    form = FORMS_BY_KIND[kind](request.POST or None,
+                               initial={"project": request.GET.get("project")})
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        initial = data.pop("initial_stock", None)
+        try:
+            product = product_create(kind=kind, data=data, by=request.user, initial_stock=initial)
+        except CatalogError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s is in your catalog.") % {"name": product.name})
+            return redirect("catalog_dashboard:product_detail", pk=product.pk)
+    context = {"form": form, "kind": kind, "kind_label": PRODUCT_KINDS[kind].KIND_LABEL}
+    return render(request, "catalog/dashboard/product_form.html", context,
+                  status=422 if form.errors else 200)
+
+
+def _product_or_404(pk: int) -> BaseProduct:
+    product = product_get(pk=pk)
+    if product is None:
+        raise Http404(_("No such product."))
+    return product
+
+
+def _detail_context(request: HttpRequest, product: BaseProduct, **extra) -> dict:
+    context = {
+        "product": product,
+        "movements": stock_movements_for(product=product, limit=20) if product.STOCKED else [],
+        "adjust_form": StockAdjustForm(prefix="adjust"),
+        "receive_form": StockReceiveForm(prefix="receive"),
+        "can_edit": request.user.has_perm("catalog.change_baseproduct"),
+        "can_adjust": request.user.has_perm("catalog.adjust_stock"),
+        "images": product.images.all(),
+    }
+    context.update(extra)
+    return context
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.view_baseproduct")
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product = _product_or_404(pk)
+    form_class = FORMS_BY_KIND[product.KIND]
+    if request.method == "POST":
+        if not request.user.has_perm("catalog.change_baseproduct"):
+            raise Http404
+        form = form_class(request.POST, instance=product)
+        if form.is_valid():
+            try:
+                product = product_update(product=product, data=form.service_data(),
+                                         by=request.user)
+            except CatalogError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("catalog_dashboard:product_detail", pk=product.pk)
+    else:
+        form = form_class(instance=product)
+    return render(request, "catalog/dashboard/product_detail.html",
+                  _detail_context(request, product, form=form),
+                  status=422 if form.errors else 200)
+
+
+@require_POST
+@staff_required("catalog.add_baseproduct")
+def product_duplicate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    product = _product_or_404(pk)
+    try:
+        copy = product_duplicate(product=product, by=request.user)
+    except CatalogError as exc:
+        messages.error(request, exc.message)
+        return redirect("catalog_dashboard:product_detail", pk=product.pk)
+    messages.success(request, _("Copy created: change what differs, then save."))
+    return redirect("catalog_dashboard:product_detail", pk=copy.pk)
+
+
+@require_POST
+@staff_required("catalog.change_baseproduct")
+def product_status_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    product = _product_or_404(pk)
+    try:
+        if action == "archive":
+            products_archive(product_ids=[product.pk], by=request.user)
+            messages.success(request, _("%(name)s is archived: hidden from the storefront.")
+                             % {"name": product.name})
+        elif action == "restore":
+            product_restore(product=product, by=request.user)
+            messages.success(request, _("%(name)s is active again.") % {"name": product.name})
+        else:
+            raise Http404
+    except CatalogError as exc:
+        messages.error(request, exc.message)
+    return redirect("catalog_dashboard:product_detail", pk=product.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stock panel
+# ---------------------------------------------------------------------------------------------
+@require_POST
+@staff_required("catalog.adjust_stock")
+def stock_change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    product = _product_or_404(pk)
+    if not product.STOCKED:
+        raise Http404(_("This product is not stocked."))
+    adjust_form = StockAdjustForm(request.POST if action == "adjust" else None, prefix="adjust")
+    receive_form = StockReceiveForm(request.POST if action == "receive" else None,
+                                    prefix="receive")
+    form = adjust_form if action == "adjust" else receive_form
+    if action not in ("adjust", "receive"):
+        raise Http404
+    if form.is_valid():
+        try:
+            if action == "adjust":
+                stock_adjust(product=product, counted=form.cleaned_data["counted"],
+                             reason=form.cleaned_data["reason"], by=request.user)
+            else:
+                stock_receive(product=product, quantity=form.cleaned_data["quantity"],
+                              reason=form.cleaned_data["reason"], by=request.user)
+        except CatalogError as exc:
+            field = exc.field if exc.field in form.fields else None
+            form.add_error(field, exc.message)
+        else:
+            messages.success(request, _("Stock updated."))
+            if not request.htmx:
+                return redirect(reverse("catalog_dashboard:product_detail", args=[pk]) + "#stock")
+            adjust_form = StockAdjustForm(prefix="adjust")
+            receive_form = StockReceiveForm(prefix="receive")
+    product = _product_or_404(pk)  # fresh level after the change
+    context = _detail_context(request, product, adjust_form=adjust_form,
+                              receive_form=receive_form)
+    status = 422 if form.errors else 200
+    if request.htmx:
+        return render(request, "catalog/dashboard/product_detail.html#stock-panel", context,
+                      status=status)
+    context["form"] = FORMS_BY_KIND[product.KIND](instance=product)
+    return render(request, "catalog/dashboard/product_detail.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Categories and product types
+# ---------------------------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.view_category")
+def categories(request: HttpRequest) -> HttpResponse:
+    form = CategoryForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("catalog.add_category"):
+            raise Http404
+        if form.is_valid():
+            try:
+                category_save(name=form.cleaned_data["name"], parent=form.cleaned_data["parent"])
+            except CatalogError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Category added."))
+                return redirect("catalog_dashboard:categories")
+    context = {"form": form, "categories": categories_tree()}
+    return render(request, "catalog/dashboard/categories.html", context,
+                  status=422 if form.errors else 200)
+
+
+@require_POST
+@staff_required("catalog.delete_category")
+def category_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    category = Category.objects.filter(pk=pk).first()
+    if category is None:
+        raise Http404
+    try:
+        category_delete(category=category)
+    except CatalogError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Category deleted; its products are kept."))
+    return redirect("catalog_dashboard:categories")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.view_producttype")
+def product_types(request: HttpRequest) -> HttpResponse:
+    form = ProductTypeForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("catalog.add_producttype"):
+            raise Http404
+        if form.is_valid():
+            try:
+                product_type = product_type_save(name=form.cleaned_data["name"])
+            except CatalogError as exc:
+                _form_error(form, exc)
+            else:
+                return redirect("catalog_dashboard:product_type", pk=product_type.pk)
+    context = {"form": form, "types": ProductType.objects.prefetch_related("specs")}
+    return render(request, "catalog/dashboard/product_types.html", context,
+                  status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.view_producttype")
+def product_type_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product_type = ProductType.objects.prefetch_related("specs").filter(pk=pk).first()
+    if product_type is None:
+        raise Http404
+    form = SpecDefinitionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("catalog.change_producttype"):
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                spec_definition_add(product_type=product_type, label=data["label"],
+                                    kind=data["kind"], unit=data["unit"],
+                                    choices=data["choices"].splitlines(),
+                                    required=data["required"])
+            except CatalogError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Specification added."))
+                return redirect("catalog_dashboard:product_type", pk=pk)
+    context = {"product_type": product_type, "form": form,
+               "used_by": product_type.products.count()}
+    return render(request, "catalog/dashboard/product_type.html", context,
+                  status=422 if form.errors else 200)
+
+
+@require_POST
+@staff_required("catalog.change_producttype")
+def spec_delete_view(request: HttpRequest, pk: int, spec_pk: int) -> HttpResponse:
+    definition = SpecDefinition.objects.filter(pk=spec_pk, product_type_id=pk).first()
+    if definition is None:
+        raise Http404
+    spec_definition_delete(definition=definition)
+    messages.success(request, _("Specification removed."))
+    return redirect("catalog_dashboard:product_type", pk=pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Programmes (projects)
+# ---------------------------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.view_project")
+def projects(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("catalog.add_project"):
+            raise Http404
+        if form.is_valid():
+            try:
+                project = project_save(data=form.cleaned_data)
+            except CatalogError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Programme created."))
+                return redirect("catalog_dashboard:project", pk=project.pk)
+    context = {"form": form, "projects": projects_list()}
+    return render(request, "catalog/dashboard/projects.html", context,
+                  status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.view_project")
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = Project.objects.filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    form = ProjectForm(request.POST or None, instance=project)
+    if request.method == "POST":
+        if not request.user.has_perm("catalog.change_project"):
+            raise Http404
+        if form.is_valid():
+            project_save(data=form.cleaned_data, project=project)
+            messages.success(request, _("Changes saved."))
+            return redirect("catalog_dashboard:project", pk=pk)
+    lots = list(project_lots(project=project))
+    floors: dict[int, list] = {}
+    for lot in lots:
+        floors.setdefault(lot.floor, []).append(lot)
+    context = {
+        "project": project, "form": form, "lots": lots,
+        "floors": sorted(floors.items(), reverse=True),
+        "counts": lot_availability_counts(project=project),
+        "states": LotAvailability.choices,
+    }
+    return render(request, "catalog/dashboard/project.html", context,
+                  status=422 if form.errors else 200)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard home contributions (declared on CatalogConfig)
+# ---------------------------------------------------------------------------------------------
+def low_stock_widget(request: HttpRequest) -> str:
+    if not request.user.has_perm("catalog.view_stocklevel"):
+        return ""
+    return render_to_string("catalog/dashboard/_low_stock_widget.html",
+                            {"levels": low_stock(limit=8)}, request=request)
+
+
+def onboarding_steps(request: HttpRequest) -> list[dict]:
+    return [{"label": _("Add your first product"),
+             "done": BaseProduct.objects.exists(),
+             "url": reverse("catalog_dashboard:product_new")}]
+

@@ -1,0 +1,268 @@
+"""Staff manage the catalog from the dashboard: every kind, stock, categories, types, programmes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from catalog.models import (
+    BaseProduct,
+    Category,
+    Product,
+    ProductType,
+    Project,
+    RealEstateLot,
+    ServiceProduct,
+    StockLevel,
+    StockMovement,
+    TaxRate,
+    Vehicle,
+)
+from catalog.services.products import product_create
+from tests.conftest import host_of, in_schema, login
+from tests.tenants.test_staff import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def rate_id(shop, rate="20.00"):
+    with in_schema(shop):
+        return TaxRate.objects.get(rate=Decimal(rate)).pk
+
+
+def test_every_kind_is_created_through_the_dashboard(owner_client, shop):
+    with in_schema(shop):
+        project = Project.objects.create(name="Les Jardins", slug="les-jardins")
+    common = {"tax_rate": rate_id(shop), "unit": "unit", "description": "<p>Nice</p>"}
+    forms = {
+        "goods": {"name": "Road bike", "sku": "BIKE-1", "net_price": "800.00", "initial_stock": "4",
+                  "low_stock_threshold": "1"},
+        "service": {"name": "Bike fitting", "sku": "FIT-1", "net_price": "60", "unit": "hour",
+                    "duration_minutes": "90"},
+        "lot": {"name": "Lot A01", "sku": "LOT-A01", "net_price": "250000", "project": project.pk,
+                "lot_number": "A01", "surface_m2": "64.5", "rooms": "3", "floor": "1",
+                "parking_spaces": "1"},
+        "vehicle": {"name": "Peugeot 208", "sku": "CAR-1", "net_price": "15000", "make": "Peugeot",
+                    "model": "208", "year": "2021", "mileage_km": "32000",
+                    "vin": "VF3ABCDEF12345678", "initial_stock": "1"},
+    }
+    for kind, data in forms.items():
+        response = owner_client.post(f"/dashboard/catalog/new/?kind={kind}",
+                                     {**common, **data, "kind": kind})
+        assert response.status_code == 302, (kind, response.context and response.context["form"].errors)
+
+    with in_schema(shop):
+        assert Product.objects.get(sku="BIKE-1").stock.on_hand == 4
+        assert ServiceProduct.objects.get(sku="FIT-1").duration_minutes == 90
+        lot = RealEstateLot.objects.get(sku="LOT-A01")
+        assert (lot.project, lot.availability) == (project, "available")
+        assert Vehicle.objects.get(sku="CAR-1").vin == "VF3ABCDEF12345678"
+        assert {type(p) for p in BaseProduct.objects.all()} == {Product, ServiceProduct,
+                                                                RealEstateLot, Vehicle}
+
+
+def test_kind_is_chosen_first(owner_client):
+    html = owner_client.get("/dashboard/catalog/new/").content.decode()
+    for kind in ("goods", "service", "lot", "vehicle"):
+        assert f'href="?kind={kind}"' in html
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"vin": "123"}, "vin", "17 characters"),
+    ({"vin": "1HGCM82633A004352"}, "vin", None),  # valid North-American VIN: accepted
+    ({"vin": "1HGCM82635A004352"}, "vin", "check digit"),
+    ({"net_price": "-5"}, "net_price", "greater than or equal"),
+])
+def test_vehicle_form_errors_are_shown_next_to_the_field(owner_client, shop, data, field, message):
+    base = {"kind": "vehicle", "name": "Car", "sku": "CAR-X", "net_price": "100",
+            "tax_rate": rate_id(shop), "unit": "unit", "make": "Honda", "model": "Accord",
+            "year": "2003", "mileage_km": "1", "vin": "VF3ABCDEF12345678"}
+    response = owner_client.post("/dashboard/catalog/new/?kind=vehicle", {**base, **data})
+    if message is None:
+        assert response.status_code == 302
+        return
+    assert response.status_code == 422
+    assert message in " ".join(response.context["form"].errors[field])
+    with in_schema(shop):
+        assert not Vehicle.objects.exists()
+
+
+def test_duplicate_sku_is_refused_on_the_form(owner_client, shop):
+    with in_schema(shop):
+        product_create(kind="service", data={"sku": "X-1", "name": "One", "net_price": Decimal(1)})
+    response = owner_client.post("/dashboard/catalog/new/?kind=service", {
+        "kind": "service", "name": "Two", "sku": "X-1", "net_price": "2",
+        "tax_rate": rate_id(shop), "unit": "unit"})
+    assert response.status_code == 422
+    assert "sku" in response.context["form"].errors
+
+
+def test_plan_product_limit_is_enforced_with_a_clear_message(owner_client, shop):
+    from tenants.models import Plan
+
+    Plan.objects.filter(pk=shop.plan_id).update(max_products=1)
+    with in_schema(shop):
+        product_create(kind="service", data={"sku": "S-1", "name": "One", "net_price": Decimal(1)})
+    response = owner_client.post("/dashboard/catalog/new/?kind=service", {
+        "kind": "service", "name": "Two", "sku": "S-2", "net_price": "2",
+        "tax_rate": rate_id(shop), "unit": "unit"})
+    assert response.status_code == 422
+    assert "Your plan allows 1 active products" in response.content.decode()
+
+
+def _many(shop, n: int) -> None:
+    with in_schema(shop):
+        project = Project.objects.get_or_create(slug="p", defaults={"name": "P"})[0]
+        for i in range(n):
+            kind = ("goods", "service", "lot", "vehicle")[i % 4]
+            data = {"sku": f"SKU-{n}-{i}", "name": f"Item {i:03d}", "net_price": Decimal("10")}
+            if kind == "lot":
+                data.update(project=project, lot_number=f"{n}-{i}", surface_m2=Decimal(50))
+            if kind == "vehicle":
+                data.update(make="Renault", model="Clio", year=2020, vin=f"VF1{n:03d}{i:011d}")
+            product_create(kind=kind, data=data, initial_stock=Decimal(3) if kind == "goods" else None)
+
+
+def test_product_list_filters_sorts_and_pages(owner_client, shop):
+    _many(shop, 30)
+    page = owner_client.get("/dashboard/catalog/", {"sort": "-name"})
+    names = [row["product"].name for row in page.context["rows"]]
+    assert len(names) == 25 and names == sorted(names, reverse=True)
+    assert {row["kind"] for row in page.context["rows"]} == {"goods", "service", "lot", "vehicle"}
+    lots = owner_client.get("/dashboard/catalog/", {"kind": "lot"})
+    assert {row["kind"] for row in lots.context["rows"]} == {"lot"}
+    found = owner_client.get("/dashboard/catalog/", {"q": "SKU-30-7"})
+    assert [row["product"].sku for row in found.context["rows"]] == ["SKU-30-7"]
+    partial = owner_client.get("/dashboard/catalog/", {"q": "Item"}, HTTP_HX_REQUEST="true",
+                               HTTP_HX_TARGET="product-table")
+    assert partial.content.decode().lstrip().startswith('<div id="product-table"')
+
+
+def test_product_list_query_count_does_not_grow(owner_client, shop, django_assert_max_num_queries):
+    _many(shop, 3)
+    with django_assert_max_num_queries(20) as small:
+        owner_client.get("/dashboard/catalog/")
+    _many(shop, 40)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = owner_client.get("/dashboard/catalog/")
+    assert len(response.context["rows"]) == 25
+
+
+def test_bulk_archive_hides_products_from_the_list(owner_client, shop):
+    _many(shop, 4)
+    with in_schema(shop):
+        ids = list(BaseProduct.objects.values_list("pk", flat=True)[:2])
+    owner_client.post("/dashboard/catalog/archive/", {"ids": ids})
+    active = owner_client.get("/dashboard/catalog/", {"status": "active"})
+    assert len(active.context["rows"]) == 2
+
+
+def test_duplicate_copies_a_product_with_a_new_sku(owner_client, shop):
+    with in_schema(shop):
+        bike = product_create(kind="goods", data={"sku": "B-1", "name": "Bike",
+                                                  "net_price": Decimal(5)}, initial_stock=Decimal(3))
+    response = owner_client.post(f"/dashboard/catalog/{bike.pk}/duplicate/")
+    with in_schema(shop):
+        copy = Product.objects.exclude(pk=bike.pk).get()
+        assert response["Location"] == f"/dashboard/catalog/{copy.pk}/"
+        assert (copy.sku, copy.net_price, copy.stock.on_hand) == ("B-1-COPY", 5, 0)
+
+
+def test_stock_panel_receives_and_adjusts_with_a_reason(owner_client, shop):
+    with in_schema(shop):
+        bike = product_create(kind="goods", data={"sku": "B-1", "name": "Bike",
+                                                  "net_price": Decimal(5)}, initial_stock=Decimal(3))
+    url = f"/dashboard/catalog/{bike.pk}/stock/"
+    owner_client.post(url + "receive/", {"receive-quantity": "5", "receive-reason": "BL-778"})
+    refused = owner_client.post(url + "adjust/", {"adjust-counted": "6", "adjust-reason": ""},
+                                HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422
+    assert 'id="stock-panel"' in refused.content.decode()
+    owner_client.post(url + "adjust/", {"adjust-counted": "6", "adjust-reason": "inventory"})
+    with in_schema(shop):
+        assert StockLevel.objects.get(pk=bike.pk).on_hand == 6
+        assert list(StockMovement.objects.filter(product=bike).order_by("id")
+                    .values_list("kind", "on_hand_delta")) == [
+            ("receipt", 3), ("receipt", 5), ("adjustment", -2)]
+    page = owner_client.get(f"/dashboard/catalog/{bike.pk}/").content.decode()
+    assert "inventory" in page and "BL-778" in page
+
+
+def test_warehouse_adjusts_stock_but_cannot_edit_products(shop):
+    with in_schema(shop):
+        bike = product_create(kind="goods", data={"sku": "B-1", "name": "Bike",
+                                                  "net_price": Decimal(5)}, initial_stock=Decimal(3))
+    clerk = login(Client(HTTP_HOST=host_of(shop)), shop, make_staff(shop, "wh@example.test",
+                                                                   "warehouse"))
+    assert clerk.get(f"/dashboard/catalog/{bike.pk}/").status_code == 200
+    clerk.post(f"/dashboard/catalog/{bike.pk}/stock/receive/", {"receive-quantity": "1"})
+    assert clerk.get("/dashboard/catalog/new/").status_code == 403
+    clerk.post(f"/dashboard/catalog/{bike.pk}/", {"name": "Hacked"})
+    with in_schema(shop):
+        assert Product.objects.get(pk=bike.pk).name == "Bike"
+        assert StockLevel.objects.get(pk=bike.pk).on_hand == 4
+
+
+def test_specs_follow_the_product_type(owner_client, shop):
+    owner_client.post("/dashboard/catalog/types/", {"name": "Bike"})
+    with in_schema(shop):
+        bike_type = ProductType.objects.get(name="Bike")
+    owner_client.post(f"/dashboard/catalog/types/{bike_type.pk}/",
+                      {"label": "Frame size", "kind": "number", "unit": "cm", "required": "on"})
+    owner_client.post(f"/dashboard/catalog/types/{bike_type.pk}/",
+                      {"label": "Colour", "kind": "choice", "choices": "red\nblue"})
+    base = {"kind": "goods", "name": "Bike", "sku": "B-9", "net_price": "10",
+            "tax_rate": rate_id(shop), "unit": "unit", "product_type": bike_type.pk}
+    missing = owner_client.post("/dashboard/catalog/new/?kind=goods", base)
+    assert missing.status_code == 422
+    assert "Frame size" in missing.content.decode()
+    ok = owner_client.post("/dashboard/catalog/new/?kind=goods",
+                           {**base, "spec_frame_size": "54", "spec_colour": "blue"})
+    assert ok.status_code == 302, ok.context["form"].errors
+    with in_schema(shop):
+        assert Product.objects.get(sku="B-9").specs == {"frame_size": "54", "colour": "blue"}
+
+
+def test_categories_form_a_tree_with_paths(owner_client, shop):
+    owner_client.post("/dashboard/catalog/categories/", {"name": "Bikes"})
+    with in_schema(shop):
+        bikes = Category.objects.get(slug="bikes")
+    owner_client.post("/dashboard/catalog/categories/", {"name": "Road bikes", "parent": bikes.pk})
+    with in_schema(shop):
+        assert Category.objects.get(slug="road-bikes").path == "bikes/road-bikes"
+    refused = owner_client.post(f"/dashboard/catalog/categories/{bikes.pk}/delete/", follow=True)
+    assert "sub-categories first" in refused.content.decode()
+
+
+def test_programme_page_shows_an_availability_grid(owner_client, shop):
+    owner_client.post("/dashboard/catalog/projects/", {"name": "Les Jardins", "status": "planning"})
+    with in_schema(shop):
+        project = Project.objects.get(name="Les Jardins")
+        for floor, number in [(0, "A01"), (1, "B01"), (1, "B02")]:
+            product_create(kind="lot", data={"sku": f"L-{number}", "name": f"Lot {number}",
+                                             "net_price": Decimal(200000), "project": project,
+                                             "lot_number": number, "surface_m2": Decimal(60),
+                                             "floor": floor})
+    page = owner_client.get(f"/dashboard/catalog/projects/{project.pk}/")
+    assert [floor for floor, _lots in page.context["floors"]] == [1, 0]
+    assert page.context["counts"]["available"] == 3
+    assert "lot-available" in page.content.decode()
+
+
+def test_dashboard_home_shows_low_stock_and_the_catalog_step(owner_client, shop):
+    with in_schema(shop):
+        product_create(kind="goods", data={"sku": "LOW", "name": "Brake pads",
+                                           "net_price": Decimal(5),
+                                           "low_stock_threshold": Decimal(5)},
+                       initial_stock=Decimal(2))
+    html = owner_client.get("/dashboard/").content.decode()
+    assert 'id="low-stock"' in html and "Brake pads" in html
+    assert "Add your first product" in html
+
+
+def test_sales_staff_see_the_catalog_read_only(shop):
+    clerk = login(Client(HTTP_HOST=host_of(shop)), shop, make_staff(shop, "s@example.test", "sales"))
+    assert clerk.get("/dashboard/catalog/").status_code == 200
+    assert clerk.post("/dashboard/catalog/categories/", {"name": "X"}).status_code == 404
