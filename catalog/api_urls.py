@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from catalog.api import (
+    CategoryViewSet,
+    ProductTypeViewSet,
+    ProductViewSet,
+    ProjectViewSet,
+    TaxRateViewSet,
+)
+
+router = SimpleRouter()
+router.register("products", ProductViewSet, basename="product")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("product-types", ProductTypeViewSet, basename="product-type")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
+
+urlpatterns = router.urls

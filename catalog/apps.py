@@ -26,3 +26,9 @@ class CatalogConfig(AppConfig):
     onboarding_steps = "catalog.views.dashboard.onboarding_steps"
     # Demo data for `manage.py seed_demo`, run in the demo shop's schema.
     demo_seed = "catalog.demo.seed"
+
+    def ready(self) -> None:
+        # Imported here: the cache module imports models, which are not loaded at import time.
+        from catalog.cache import connect_signals
+
+        connect_signals()

@@ -32,7 +32,7 @@ class TaxRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.rate.normalize()} %)"
+        return f"{self.name} ({self.rate.normalize():f} %)"
 
 
 class Category(models.Model):

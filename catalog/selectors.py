@@ -35,9 +35,10 @@ def product_count() -> int:
 
 
 def kind_by_ctype() -> dict[int, str]:
-    """content type id -> kind code (ContentType's own cache: no query after the first)."""
-    return {ContentType.objects.get_for_model(model, for_concrete_model=True).pk: kind
-            for kind, model in PRODUCT_KINDS.items()}
+    """content type id -> kind code, in one query: django-tenants empties ContentType's cache at
+    every schema switch (each request), where get_for_model() would cost a query per kind."""
+    ctypes = ContentType.objects.get_for_models(*PRODUCT_KINDS.values())
+    return {ctypes[model].pk: kind for kind, model in PRODUCT_KINDS.items()}
 
 
 def _default_images() -> Prefetch:
@@ -177,11 +178,7 @@ def tax_rates_list() -> QuerySet[TaxRate]:
 # ---------------------------------------------------------------------------------------------
 # Storefront (store)
 # ---------------------------------------------------------------------------------------------
-def kind_by_ctype_one_query() -> dict[int, str]:
-    """Like kind_by_ctype() in one query: django-tenants empties ContentType's cache at every
-    schema switch (each request), where get_for_model() would cost a query per kind."""
-    ctypes = ContentType.objects.get_for_models(*PRODUCT_KINDS.values())
-    return {ctypes[model].pk: kind for kind, model in PRODUCT_KINDS.items()}
+kind_by_ctype_one_query = kind_by_ctype
 
 
 def project_get_for_storefront(*, slug: str) -> Project | None:

@@ -246,6 +246,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Cache: keys carry the schema so two shops never share an entry.
 # ---------------------------------------------------------------------------------------------
 CACHE_URL = os.environ.get("CACHE_URL", "")
+# Anonymous storefront listings are cached per shop and invalidated on every catalog change.
+# Off without a shared cache: a per-process cache could not be invalidated across workers.
+STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300 if CACHE_URL else 0)
 CACHES = {
     "default": {
         "BACKEND": (
@@ -298,6 +301,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`: name each enum after its model, not after the field.
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.models.ProductStatus",
+        "ProjectStatusEnum": "catalog.models.Project.Status",
+    },
 }
 
 # ---------------------------------------------------------------------------------------------

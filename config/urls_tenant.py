@@ -1,10 +1,11 @@
 """A shop's host (<sub>.BASE_DOMAIN): storefront, staff dashboard, API."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from catalog.views.images import tenant_media
 from tenants.views import public
 
 api_v1 = [
@@ -29,4 +30,7 @@ urlpatterns = [
          name="api_docs"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
+    # This shop's uploaded files only (MEDIA_ROOT/<schema>/...). A CDN or object storage can
+    # take over in production; the view stays correct either way.
+    re_path(r"^media/(?P<path>.+)$", tenant_media, name="tenant_media"),
 ]

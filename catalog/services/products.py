@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from catalog.cache import catalog_cache_bump
 from catalog.errors import CatalogError
 from catalog.models import (
     PRODUCT_KINDS,
@@ -274,8 +275,10 @@ def _unique_vin_placeholder() -> str:
 
 @transaction.atomic
 def products_archive(*, product_ids: Iterable[int], by: User | None = None) -> int:
-    return BaseProduct.objects.filter(pk__in=list(product_ids)).exclude(
+    count = BaseProduct.objects.filter(pk__in=list(product_ids)).exclude(
         status=ProductStatus.ARCHIVED).update(status=ProductStatus.ARCHIVED)
+    catalog_cache_bump()  # update() sends no post_save: the storefront cache must know
+    return count
 
 
 @transaction.atomic
@@ -287,4 +290,5 @@ def product_restore(*, product: BaseProduct, by: User | None = None) -> BaseProd
                                field="vin")
         BaseProduct.objects.filter(pk=product.pk).update(status=ProductStatus.ACTIVE)
         product.status = ProductStatus.ACTIVE
+        catalog_cache_bump()
     return product
