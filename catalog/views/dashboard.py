@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -65,13 +65,14 @@ from tenants.accounts.views import staff_required
 from tenants.pagination import paginate
 
 KIND_CHOICES = [
-    ("goods", _lazy("Goods"), _lazy("Stocked items: shipped from your stock, with a movement "
-                                    "ledger.")),
-    ("service", _lazy("Service"), _lazy("Sold by the hour, the day or the unit; never stocked.")),
-    ("lot", _lazy("Real-estate lot"), _lazy("A unique lot of a programme: available, optioned, "
-                                            "reserved, sold.")),
-    ("vehicle", _lazy("Vehicle"), _lazy("A car or van with its make, model, year, mileage and "
-                                        "VIN.")),
+    ("goods", gettext_lazy("Goods"),
+     gettext_lazy("Stocked items: shipped from your stock, with a movement ledger.")),
+    ("service", gettext_lazy("Service"),
+     gettext_lazy("Sold by the hour, the day or the unit; never stocked.")),
+    ("lot", gettext_lazy("Real-estate lot"),
+     gettext_lazy("A unique lot of a programme: available, optioned, reserved, sold.")),
+    ("vehicle", gettext_lazy("Vehicle"),
+     gettext_lazy("A car or van with its make, model, year, mileage and VIN.")),
 ]
 
 
