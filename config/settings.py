@@ -272,6 +272,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON log lines (with schema
 CELERY_BEAT_SCHEDULE = {
     "pool-top-up": {"task": "tenants.pool_top_up", "schedule": 300.0},
     "handoff-purge": {"task": "tenants.handoff_purge", "schedule": 86400.0},
+    "lot-options-expire": {"task": "catalog.release_expired_options", "schedule": 900.0},
 }
 
 # ---------------------------------------------------------------------------------------------

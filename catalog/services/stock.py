@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -249,3 +250,17 @@ def stock_audit() -> list[str]:
         if level.on_hand < 0 or level.reserved < 0 or level.reserved > level.on_hand:
             problems.append(f"{level.product.sku}: impossible level {level.on_hand}/{level.reserved}")
     return problems
+
+
+@transaction.atomic
+def lots_release_expired_options(*, now=None) -> int:
+    """Options whose date has passed make their lots available again (periodic task)."""
+    now = now or timezone.now()
+    expired = list(RealEstateLot.objects.select_for_update(of=("self", "baseproduct_ptr"))
+                   .filter(availability=LotAvailability.OPTIONED, option_expires_at__lt=now)
+                   .order_by("pk"))
+    for lot in expired:
+        lot.release()
+        lot.save(update_fields=["availability", "option_expires_at"])
+        _record(lot.pk, MovementKind.RELEASE, by=None, reason=_("Option expired"))
+    return len(expired)

@@ -170,3 +170,18 @@ def test_opposite_order_reservations_do_not_deadlock(committed):
     assert errors == []
     with schema_context(shop.schema_name):
         assert StockLevel.objects.get(pk=a.pk).reserved == 40
+
+
+@pytest.mark.django_db
+def test_expired_options_make_lots_available_again(shop, owner):
+    from catalog.tasks import release_expired_options_task
+
+    with in_schema(shop):
+        a01, a02 = lot("A01"), lot("A02")
+        lot_option(lot=a01, until=timezone.now() - timedelta(minutes=1), by=owner)
+        lot_option(lot=a02, until=timezone.now() + timedelta(days=3), by=owner)
+    assert release_expired_options_task() == 1
+    with in_schema(shop):
+        assert RealEstateLot.objects.get(pk=a01.pk).availability == LotAvailability.AVAILABLE
+        assert RealEstateLot.objects.get(pk=a02.pk).availability == LotAvailability.OPTIONED
+        assert StockMovement.objects.filter(product=a01, kind="release").count() == 1
