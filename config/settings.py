@@ -279,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
 # Provisioning
 # ---------------------------------------------------------------------------------------------
 SHOP_POOL_SIZE = env_int("SHOP_POOL_SIZE", 2)
+# `make bench` mounts a reference view (/_bench/reference/) to compare pages against.
+BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 SIGNUP_HANDOFF_MAX_AGE = 60  # seconds a post-signup login link stays valid
 
 # ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The platform host (BASE_DOMAIN): public site, signup, platform console, admin."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -16,3 +17,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
 ]
+
+if settings.BENCHMARK_VIEWS:
+    urlpatterns.append(path("_bench/reference/", public.bench_reference, name="bench_reference"))

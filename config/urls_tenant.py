@@ -1,5 +1,6 @@
 """A shop's host (<sub>.BASE_DOMAIN): storefront, staff dashboard, API."""
 
+from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -34,3 +35,6 @@ urlpatterns = [
     # take over in production; the view stays correct either way.
     re_path(r"^media/(?P<path>.+)$", tenant_media, name="tenant_media"),
 ]
+
+if settings.BENCHMARK_VIEWS:
+    urlpatterns.append(path("_bench/reference/", public.bench_reference, name="bench_reference"))

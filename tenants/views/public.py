@@ -75,3 +75,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError as exc:
         return JsonResponse({"status": "error", "database": str(exc.__class__.__name__)}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "schema": connection.schema_name})
+
+
+@require_GET
+def bench_reference(request: HttpRequest) -> HttpResponse:
+    """The yardstick for `make bench`: one query, a tiny template, the full middleware stack.
+    Mounted only when settings.BENCHMARK_VIEWS is on."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        (value,) = cursor.fetchone()
+    return render(request, "tenants/bench_reference.html", {"value": value})
