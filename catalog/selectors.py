@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from catalog.models import (
@@ -34,11 +35,20 @@ def product_count() -> int:
     return BaseProduct.objects.exclude(status=ProductStatus.ARCHIVED).count()
 
 
+_KINDS_BY_SCHEMA: dict[str, dict[int, str]] = {}
+
+
 def kind_by_ctype() -> dict[int, str]:
-    """content type id -> kind code, in one query: django-tenants empties ContentType's cache at
-    every schema switch (each request), where get_for_model() would cost a query per kind."""
-    ctypes = ContentType.objects.get_for_models(*PRODUCT_KINDS.values())
-    return {ctypes[model].pk: kind for kind, model in PRODUCT_KINDS.items()}
+    """content type id -> kind code for the current shop. django-tenants empties ContentType's
+    cache at every schema switch (each request), so this keeps its own per-schema memo: the ids
+    never change for a schema (schema names are random and never reused)."""
+    schema = connection.schema_name
+    mapping = _KINDS_BY_SCHEMA.get(schema)
+    if mapping is None:
+        ctypes = ContentType.objects.get_for_models(*PRODUCT_KINDS.values())
+        mapping = {ctypes[model].pk: kind for kind, model in PRODUCT_KINDS.items()}
+        _KINDS_BY_SCHEMA[schema] = mapping
+    return mapping
 
 
 def _default_images() -> Prefetch:

@@ -38,7 +38,6 @@ from catalog.selectors import (
     kind_by_ctype,
     lot_availability_counts,
     low_stock,
-    product_count,
     product_get,
     products_for_dashboard,
     project_lots,
@@ -99,7 +98,6 @@ def product_list(request: HttpRequest) -> HttpResponse:
     kinds = kind_by_ctype()
     rows = [_row(p, kinds) for p in page.items]
     context = {"form": form, "page": page, "rows": rows, "sort": sort,
-               "total_active": product_count(),
                "can_edit": request.user.has_perm("catalog.change_baseproduct")}
     template = "catalog/dashboard/product_list.html"
     if request.htmx and request.htmx.target == "product-table":

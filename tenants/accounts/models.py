@@ -7,6 +7,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from tenants.accounts.roles import ROLE_LABELS
@@ -74,9 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return (self.full_name.split(" ")[0] if self.full_name else self.email.split("@")[0])
 
-    @property
+    @cached_property
     def role(self) -> str | None:
-        """The staff role (group name); groups are prefetched by staff selectors."""
+        """The staff role (group name): one query per request at most (staff selectors
+        prefetch groups, so lists cost none)."""
         for group in self.groups.all():
             return group.name
         return None

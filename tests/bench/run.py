@@ -17,6 +17,7 @@ shops run side by side, alternating, so machine noise hits both alike.
 
     python -m tests.bench.run            # full run (~15-25 min the first time), writes docs/benchmarks.md
     python -m tests.bench.run --quick    # smoke: 10 signups, 50 existing shops, prints only
+    python -m tests.bench.run --clean    # drop the benchmark databases (cache included)
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ class Cluster:
         else:
             self.conn.execute(f'CREATE DATABASE "{name}"')
         return time.monotonic() - began
+
+    def bench_databases(self) -> list[str]:
+        rows = self.conn.execute(
+            r"SELECT datname FROM pg_database WHERE datname = 'bench' OR datname LIKE 'bench\_%'"
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def comment(self, name: str) -> str | None:
         row = self.conn.execute(
@@ -256,6 +263,7 @@ class Scenario:
     pooled: bool
     signups: int
     db: str = ""
+    pool_target: int = 0
     hash_samples: list[float] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)
     totals: list[float] = field(default_factory=list)
@@ -319,7 +327,7 @@ class HashProbe:
 def prepare_scenario(sc: Scenario, cluster: Cluster, logdir: Path) -> None:
     """The working database of a scenario: its copy made earlier, the pool filled if pooled."""
     if sc.pooled:
-        target = sc.signups + WARMUP_SIGNUPS + POOL_SPARE
+        target = sc.pool_target = sc.signups + WARMUP_SIGNUPS + POOL_SPARE
         print(f"  {sc.db}: filling the pool to {target} ready shops...", flush=True)
         sc.prep["pool fill"] = manage(cluster, sc.db, "pool", "fill", "--target", str(target),
                                       log=logdir / f"pool-fill-{sc.key}.log")
@@ -524,6 +532,13 @@ def render(res: dict) -> str:
             f"{sc.phase_p50('handoff'):.0f} | {sc.phase_p50('dashboard'):.0f} | "
             f"{sc.hash_ms:.0f} | {percentile(sc.hash_samples, 0.99):.0f} |"
         )
+    fills = [
+        f"{sc.prep['pool fill'] / sc.pool_target * 1000:.0f} ms per shop with {sc.existing:,} "
+        "existing shops" for sc in (small, large) if "pool fill" in sc.prep
+    ]
+    if fills:
+        lines += ["", "Creating ready shops before the signups (`manage.py pool fill`, one "
+                  f"process, schema + every tenant migration + roles): {'; '.join(fills)}."]
     lines += ["", "Slowest signups (total = POST + hand-off + dashboard, ms):", ""]
     for sc in (small, large, empty):
         worst = "; ".join(
@@ -623,6 +638,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--keep", action="store_true",
                         help="keep the scenarios' databases (bench_a, bench_b, bench_c)")
+    parser.add_argument("--clean", action="store_true",
+                        help="drop every benchmark database (bench, bench_*: the cached "
+                             "1,000-shop one takes about 1.5 GB) and exit")
     parser.add_argument("--note", action="append", default=[],
                         help="a note for the report (repeatable)")
     args = parser.parse_args(argv)
@@ -637,6 +655,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.clean:
+        cluster = Cluster()
+        for name in cluster.bench_databases():
+            cluster.drop(name)
+            print(f"dropped {name}")
+        return
     began = time.monotonic()
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     logdir = Path(tempfile.mkdtemp(prefix="shop-bench-"))
