@@ -36,6 +36,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench.run $(ARGS)
+	$(PY) -m tests.bench.catalog $(if $(findstring --quick,$(ARGS)),--quick,)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
