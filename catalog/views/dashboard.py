@@ -7,6 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -105,18 +107,42 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+# One reverse() per page instead of one per row.
+_PRODUCT_URL_PREFIX = SimpleLazyObject(
+    lambda: reverse("catalog_dashboard:product_detail", args=[0])[:-2])
+
+
 def _row(product: BaseProduct, kinds: dict[int, str]) -> dict:
+    """Everything a list row prints, as strings: the template stays a loop of plain lookups."""
     kind = kinds.get(product.polymorphic_ctype_id, "goods")
     stock = getattr(product, "stock", None) if PRODUCT_KINDS[kind].STOCKED else None
     lot = getattr(product, "realestatelot", None) if kind == "lot" else None
+    image = product.default_images[0] if product.default_images else None
+    stock_text, stock_class = "", ""
+    if stock is not None:
+        free = stock.available
+        stock_text = (_("Out of stock") if free <= 0
+                      else f"{number_format(free.normalize(), use_l10n=True)} {_('available')}")
+        stock_class = "stock-level stock-out" if free <= 0 else "stock-level"
+    elif lot is not None:
+        stock_text, stock_class = lot.get_availability_display(), f"badge badge-{lot.availability}"
     return {
         "product": product,
+        "pk": product.pk,
+        "url": f"{_PRODUCT_URL_PREFIX}{product.pk}/",
+        "name": product.name,
+        "sku": product.sku,
+        "category": product.category.name if product.category_id else "",
+        "select_label": _("Select %(name)s") % {"name": product.name},
         "kind": kind,
         "kind_label": PRODUCT_KINDS[kind].KIND_LABEL,
-        "gross": product.get_price(),
-        "stock": stock,
-        "lot": lot,
-        "image": product.default_images[0] if product.default_images else None,
+        "gross": number_format(product.get_price(), 2, use_l10n=True, force_grouping=True),
+        "stock_text": stock_text,
+        "stock_class": stock_class,
+        "status": product.status,
+        "status_label": product.get_status_display(),
+        "image_url": (image.thumbnail.url if image and image.thumbnail
+                      else image.image.url if image else ""),
     }
 
 

@@ -77,7 +77,7 @@ def handoff(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(request, _("This sign-in link has expired or was already used. "
                                  "Please sign in with your email and password."))
         return redirect("accounts:login")
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="tenants.accounts.backends.StaffBackend")
     messages.success(request, _("Welcome to your shop! Here is your dashboard."))
     return redirect("dashboard:home")
 
