@@ -96,7 +96,8 @@ class Cluster:
 
     def bench_databases(self) -> list[str]:
         rows = self.conn.execute(
-            r"SELECT datname FROM pg_database WHERE datname = 'bench' OR datname LIKE 'bench\_%'"
+            "SELECT datname FROM pg_database WHERE datname IN ('bench', 'bench_a', 'bench_b', "
+            r"'bench_c') OR datname LIKE 'bench\_seed\_%'"
         ).fetchall()
         return [row[0] for row in rows]
 
@@ -639,7 +640,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true",
                         help="keep the scenarios' databases (bench_a, bench_b, bench_c)")
     parser.add_argument("--clean", action="store_true",
-                        help="drop every benchmark database (bench, bench_*: the cached "
+                        help="drop this benchmark's databases (bench, bench_a/b/c, bench_seed_*: the cached "
                              "1,000-shop one takes about 1.5 GB) and exit")
     parser.add_argument("--note", action="append", default=[],
                         help="a note for the report (repeatable)")
