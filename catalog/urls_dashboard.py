@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/stock/<str:action>/", views.stock_change, name="stock_change"),
     path("<int:pk>/<str:action>/", views.product_status_view, name="product_status"),
     path("categories/", views.categories, name="categories"),
+    path("categories/<int:pk>/", views.category_edit, name="category_edit"),
     path("categories/<int:pk>/delete/", views.category_delete_view, name="category_delete"),
     path("types/", views.product_types, name="product_types"),
     path("types/<int:pk>/", views.product_type_detail, name="product_type"),

@@ -335,6 +335,29 @@ def categories(request: HttpRequest) -> HttpResponse:
                   status=422 if form.errors else 200)
 
 
+@require_http_methods(["GET", "POST"])
+@staff_required("catalog.change_category")
+def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename or move a category; the paths of its whole subtree follow."""
+    category = Category.objects.filter(pk=pk).first()
+    if category is None:
+        raise Http404
+    form = CategoryForm(request.POST or None,
+                        initial={"name": category.name, "parent": category.parent_id})
+    form.fields["parent"].queryset = Category.objects.exclude(pk=pk).order_by("path")
+    if request.method == "POST" and form.is_valid():
+        try:
+            category_save(name=form.cleaned_data["name"], parent=form.cleaned_data["parent"],
+                          category=category, position=category.position)
+        except CatalogError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Category saved."))
+            return redirect("catalog_dashboard:categories")
+    return render(request, "catalog/dashboard/category_form.html",
+                  {"form": form, "category": category}, status=422 if form.errors else 200)
+
+
 @require_POST
 @staff_required("catalog.delete_category")
 def category_delete_view(request: HttpRequest, pk: int) -> HttpResponse:

@@ -286,3 +286,22 @@ def test_sales_staff_see_the_catalog_read_only(shop):
     clerk = login(Client(HTTP_HOST=host_of(shop)), shop, make_staff(shop, "s@example.test", "sales"))
     assert clerk.get("/dashboard/catalog/").status_code == 200
     assert clerk.post("/dashboard/catalog/categories/", {"name": "X"}).status_code == 404
+
+
+def test_renaming_or_moving_a_category_updates_its_subtree(owner_client, shop):
+    from catalog.services.categories import category_save
+
+    with in_schema(shop):
+        bikes = category_save(name="Bikes")
+        road = category_save(name="Road", parent=bikes)
+        category_save(name="Carbon", parent=road)
+        sport = category_save(name="Sport")
+    response = owner_client.post(f"/dashboard/catalog/categories/{bikes.pk}/",
+                                 {"name": "Cycles", "parent": sport.pk})
+    assert response.status_code == 302
+    with in_schema(shop):
+        assert Category.objects.get(name="Carbon").path == "sport/cycles/road/carbon"
+    refused = owner_client.post(f"/dashboard/catalog/categories/{sport.pk}/",
+                                {"name": "Sport", "parent": road.pk})
+    assert refused.status_code == 422
+    assert "inside itself" in refused.content.decode()
