@@ -216,7 +216,7 @@ def _image_store(*, image: ImageBase, owner: Owner, checked: CheckedImage, alt: 
         # After the saves: assigning a file makes the ImageField measure it again.
         image.width, image.height = checked.width, checked.height
         image.save()
-    except Exception:
+    except BaseException:  # noqa: BLE001 - clean up, then re-raise whatever it was
         # The files are written before the row; if the row fails, no orphan stays on disk.
         _delete_files(image.image.storage, [image.image.name, image.thumbnail.name])
         raise

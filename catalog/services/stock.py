@@ -91,26 +91,28 @@ def _split(lines: Lines):
     return stocked, lots
 
 
-@transaction.atomic
-def stock_receive(*, product: BaseProduct, quantity, by: User | None, reason: str = "",
-                  reference: str = "") -> StockLevel:
+def _add_on_hand(product: BaseProduct, quantity, kind: str, *, by: User | None, reason: str,
+                 reference: str) -> StockLevel:
     q = _quantity(quantity)
     level = _stock_or_error(_lock_levels([product.pk]), product.pk, product)
     level.on_hand += q
     level.save(update_fields=["on_hand", "updated_at"])
-    _record(product.pk, MovementKind.RECEIPT, on_hand=q, by=by, reason=reason, reference=reference)
+    _record(product.pk, kind, on_hand=q, by=by, reason=reason, reference=reference)
     return level
+
+
+@transaction.atomic
+def stock_receive(*, product: BaseProduct, quantity, by: User | None, reason: str = "",
+                  reference: str = "") -> StockLevel:
+    return _add_on_hand(product, quantity, MovementKind.RECEIPT, by=by, reason=reason,
+                        reference=reference)
 
 
 @transaction.atomic
 def stock_return(*, product: BaseProduct, quantity, by: User | None, reference: str = "",
                  reason: str = "") -> StockLevel:
-    q = _quantity(quantity)
-    level = _stock_or_error(_lock_levels([product.pk]), product.pk, product)
-    level.on_hand += q
-    level.save(update_fields=["on_hand", "updated_at"])
-    _record(product.pk, MovementKind.RETURN, on_hand=q, by=by, reason=reason, reference=reference)
-    return level
+    return _add_on_hand(product, quantity, MovementKind.RETURN, by=by, reason=reason,
+                        reference=reference)
 
 
 @transaction.atomic
