@@ -7,8 +7,6 @@ length; detail pages load the real subclass.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -152,8 +150,6 @@ def lot_availability_counts(*, project: Project) -> dict[str, int]:
     return counts
 
 
-ZERO = Decimal("0")
-
 
 # --- api (catalog REST API) -------------------------------------------------------------------
 
@@ -188,7 +184,6 @@ def tax_rates_list() -> QuerySet[TaxRate]:
 # ---------------------------------------------------------------------------------------------
 # Storefront (store)
 # ---------------------------------------------------------------------------------------------
-kind_by_ctype_one_query = kind_by_ctype
 
 
 def project_get_for_storefront(*, slug: str) -> Project | None:

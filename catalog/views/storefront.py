@@ -42,7 +42,7 @@ from catalog.pricing import gross
 from catalog.selectors import (
     categories_tree,
     category_by_path,
-    kind_by_ctype_one_query,
+    kind_by_ctype,
     product_get_for_storefront,
     products_for_storefront,
     project_get_for_storefront,
@@ -122,7 +122,7 @@ def _image_urls(image: ImageBase) -> tuple[str, str]:
 
 
 def _cards(rows: list[BaseProduct], currency: str) -> list[ProductCard]:
-    kinds = kind_by_ctype_one_query()
+    kinds = kind_by_ctype()
     cards = []
     for row in rows:
         kind = kinds[row.polymorphic_ctype_id]
