@@ -37,6 +37,9 @@ class Line:
     quantity: Decimal
     rate_percent: Decimal
     discount_percent: Decimal = ZERO
+    # A document-wide discount (a quote's global discount), applied to each line so the VAT
+    # base per rate stays exact.
+    extra_discount_percent: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,8 @@ class Totals:
 
 
 def line_totals(line: Line, currency: str = "EUR") -> LineTotals:
-    net = quantize(line.unit_net * line.quantity * (HUNDRED - line.discount_percent) / HUNDRED,
-                   currency)
+    net = quantize(line.unit_net * line.quantity * (HUNDRED - line.discount_percent) / HUNDRED
+                   * (HUNDRED - line.extra_discount_percent) / HUNDRED, currency)
     line_vat = vat(net, line.rate_percent, currency)
     return LineTotals(net=net, vat=line_vat, gross=net + line_vat)
 

@@ -274,6 +274,7 @@ CELERY_BEAT_SCHEDULE = {
     "pool-top-up": {"task": "tenants.pool_top_up", "schedule": 300.0},
     "handoff-purge": {"task": "tenants.handoff_purge", "schedule": 86400.0},
     "lot-options-expire": {"task": "catalog.release_expired_options", "schedule": 900.0},
+    "quotes-expire": {"task": "sales.expire_quotes", "schedule": 3600.0},
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -13,15 +13,20 @@ api_v1 = [
     path("", include("tenants.accounts.api_urls")),
     path("", include("catalog.api_urls")),
     path("", include("catalog.api_images_urls")),
+    path("", include("sales.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("catalog.urls_storefront")),
+    path("", include("sales.urls_storefront")),
+    path("account/", include("sales.urls_account")),
+    path("q/", include("sales.urls_public")),
     path("accounts/", include("tenants.accounts.urls")),
     path("dashboard/", include("tenants.accounts.dashboard_urls")),
     path("dashboard/catalog/", include("catalog.urls_dashboard")),
     path("dashboard/catalog/images/", include("catalog.urls_images")),
     path("dashboard/catalog/csv/", include("catalog.urls_csv")),
+    path("dashboard/sales/", include("sales.urls_dashboard")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     # The schema and its docs describe the API, not a shop's data: readable without a token.
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]),

@@ -1,5 +1,26 @@
 from django.apps import AppConfig
 
+_VIEW = ["sales.view_customer", "sales.view_quote", "sales.view_order",
+         "sales.view_shippingmethod"]
+_SELL = ["sales.add_customer", "sales.change_customer", "sales.add_quote", "sales.change_quote",
+         "sales.send_quote", "sales.cancel_quote", "sales.convert_quote", "sales.confirm_order"]
+_SHIP = ["sales.process_order", "sales.ship_order", "sales.deliver_order"]
+
 
 class SalesConfig(AppConfig):
     name = "sales"
+    verbose_name = "Sales"
+
+    # Who may do what (tenants/accounts/roles.py): sales confirms, warehouse ships, manager
+    # cancels; the owner may do everything.
+    role_permissions = {
+        "manager": _VIEW + _SELL + _SHIP + ["sales.cancel_order", "sales.add_shippingmethod",
+                                            "sales.change_shippingmethod"],
+        "sales": _VIEW + _SELL,
+        "warehouse": ["sales.view_order", "sales.view_customer"] + _SHIP,
+        "accountant": _VIEW,
+    }
+    usage_counters = {"orders": "sales.selectors.order_count",
+                      "customers": "sales.selectors.customer_count"}
+    dashboard_widgets = ["sales.views.dashboard.sales_widget"]
+    demo_seed = "sales.demo.seed"

@@ -1,0 +1,32 @@
+"""Rendering and sending the sales pipeline's emails, in the shop's language. They are sent by
+tasks (sales.tasks) queued after the transaction commits."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.db import connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+
+def deliver(name: str, *, to: list[str], context: dict) -> None:
+    """Render templates/sales/email/<name>_subject.txt and <name>.txt and send them."""
+    shop = connection.tenant
+    context = {"shop_name": shop.name, "shop": shop, **context}
+    with translation.override(getattr(shop, "locale", None) or "en"):
+        subject = render_to_string(f"sales/email/{name}_subject.txt", context)
+        body = render_to_string(f"sales/email/{name}.txt", context)
+    send_mail(" ".join(subject.split()), body, None, to)
+
+
+def order_url(base_url: str, order) -> str:
+    return base_url + reverse("sales_account:order_detail", args=[order.number])
+
+
+def quote_public_url(base_url: str, token: str) -> str:
+    return base_url + reverse("sales_public:quote", args=[token])
+
+
+def quote_dashboard_url(base_url: str, quote) -> str:
+    return base_url + reverse("sales_dashboard:quote_detail", args=[quote.pk])
