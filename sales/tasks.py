@@ -1,5 +1,6 @@
 """Background work of the sales pipeline. Emails are queued after the transaction commits (a
-rolled-back order never emails anyone) and run in the schema of the shop that queued them
+rolled-back order never emails anyone; a mail server that is down never fails a placed order:
+`robust=True` logs the error instead) and run in the schema of the shop that queued them
 (tenant-schemas-celery); with no broker, right after the commit, in-process. The periodic
 expiry runs in every active shop in turn."""
 
@@ -57,15 +58,18 @@ def expire_quotes_task() -> int:
 def order_confirmation_send(*, order: Order, base_url: str) -> None:
     order_id = order.pk
     transaction.on_commit(lambda: order_confirmation_task.delay(order_id=order_id,
-                                                                base_url=base_url))
+                                                                base_url=base_url),
+                          robust=True)
 
 
 def quote_link_send(*, quote: Quote, base_url: str) -> None:
     quote_id = quote.pk
-    transaction.on_commit(lambda: quote_link_task.delay(quote_id=quote_id, base_url=base_url))
+    transaction.on_commit(lambda: quote_link_task.delay(quote_id=quote_id, base_url=base_url),
+                          robust=True)
 
 
 def staff_quote_notice_send(*, kind: str, quote: Quote, base_url: str) -> None:
     quote_id = quote.pk
     transaction.on_commit(lambda: staff_quote_notice_task.delay(kind=kind, quote_id=quote_id,
-                                                                base_url=base_url))
+                                                                base_url=base_url),
+                          robust=True)

@@ -91,6 +91,9 @@ def cart_add(*, cart: Cart, product: BaseProduct, quantity) -> CartLine:
     if quantity == 0:
         raise SalesError(_("Enter a quantity, e.g. 2."), field="quantity")
     Cart.objects.select_for_update().filter(pk=cart.pk).first()  # one writer per cart
+    # The real kind decides the rules (a lot is unique, goods are stocked): a product reached
+    # through a foreign key or a non-polymorphic list is a plain BaseProduct.
+    product = BaseProduct.objects.get(pk=product.pk)
     line = CartLine.objects.filter(cart=cart, product=product).first()
     wanted = quantity + (line.quantity if line else 0)
     if line is not None and isinstance(product, RealEstateLot):

@@ -78,11 +78,17 @@ class OrderInput:
     currency: str = "EUR"
 
 
+def _moves_stock(product: BaseProduct) -> bool:
+    return product.STOCKED or isinstance(product, RealEstateLot)
+
+
 def _stock_lines(lines: Sequence[LineInput]) -> list[tuple[BaseProduct, Decimal]]:
-    """The lines that move stock: stocked goods and real-estate lots."""
-    return [(line.product, line.quantity) for line in lines
-            if line.product is not None and (line.product.STOCKED
-                                             or isinstance(line.product, RealEstateLot))]
+    """The lines that move stock (goods, lots), decided on each product's real kind: a
+    product reached through a foreign key is a plain BaseProduct, whatever its kind."""
+    ids = [line.product.pk for line in lines if line.product is not None]
+    products = BaseProduct.objects.in_bulk(ids) if ids else {}
+    return [(products[line.product.pk], line.quantity) for line in lines
+            if line.product is not None and _moves_stock(products[line.product.pk])]
 
 
 def order_create(*, data: OrderInput, by: User | None) -> Order:
@@ -134,7 +140,7 @@ def _stock_products(order: Order) -> list[tuple[BaseProduct, Decimal]]:
     ids = list(order.lines.filter(product__isnull=False).values_list("product_id", "quantity"))
     products = BaseProduct.objects.in_bulk([pk for pk, _q in ids])
     merged = [(products[pk], quantity) for pk, quantity in ids]
-    return [(p, q) for p, q in merged if p.STOCKED or isinstance(p, RealEstateLot)]
+    return [(p, q) for p, q in merged if _moves_stock(p)]
 
 
 @transaction.atomic
