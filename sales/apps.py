@@ -24,3 +24,5 @@ class SalesConfig(AppConfig):
                       "customers": "sales.selectors.customer_count"}
     dashboard_widgets = ["sales.views.dashboard.sales_widget"]
     demo_seed = "sales.demo.seed"
+    demo_logins = ["Shop customer login: client@demo.example / demo-password-2026  on "
+                   "the storefront (/account/login/)"]

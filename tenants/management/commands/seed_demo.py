@@ -54,3 +54,6 @@ class Command(BaseCommand):
         self.stdout.write(f"  Shop staff login:     {DEMO_OWNER} / {DEMO_PASSWORD}  on {host}")
         self.stdout.write(f"  Platform admin login: {PLATFORM_ADMIN} / {DEMO_PASSWORD}  on "
                           f"{settings.BASE_DOMAIN}/console/")
+        for config in apps.get_app_configs():
+            for line in getattr(config, "demo_logins", []):
+                self.stdout.write(f"  {line}")
