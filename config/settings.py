@@ -310,6 +310,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.ProductStatus",
         "ProjectStatusEnum": "catalog.models.Project.Status",
+        "QuoteStatusEnum": "sales.models.QuoteStatus",
+        "OrderStatusEnum": "sales.models.OrderStatus",
+        "QuoteSourceEnum": "sales.models.QuoteSource",
+        "OrderSourceEnum": "sales.models.OrderSource",
+        "CustomerKindEnum": "sales.models.CustomerKind",
     },
 }
 
