@@ -9,10 +9,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from tenants.models import Shop
+
 
 def deliver(name: str, *, to: list[str], context: dict) -> None:
     """Render templates/sales/email/<name>_subject.txt and <name>.txt and send them."""
     shop = connection.tenant
+    if not isinstance(shop, Shop):  # a task or script in schema_context() has a stand-in
+        shop = Shop.objects.get(schema_name=connection.schema_name)
     context = {"shop_name": shop.name, "shop": shop, **context}
     with translation.override(getattr(shop, "locale", None) or "en"):
         subject = render_to_string(f"sales/email/{name}_subject.txt", context)

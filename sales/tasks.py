@@ -34,7 +34,8 @@ def quote_link_task(*, quote_id: int, base_url: str) -> None:
 @shared_task(name="sales.staff_quote_notice")
 def staff_quote_notice_task(*, kind: str, quote_id: int, base_url: str) -> None:
     """Tell the shop (its owner's address) that a customer requested, accepted or declined."""
-    owner = connection.tenant.owner_email
+    owner = Shop.objects.filter(schema_name=connection.schema_name).values_list(
+        "owner_email", flat=True).first()
     if not owner:
         return
     quote = Quote.objects.select_related("customer").get(pk=quote_id)

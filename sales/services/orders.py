@@ -83,12 +83,20 @@ def _moves_stock(product: BaseProduct) -> bool:
 
 
 def _stock_lines(lines: Sequence[LineInput]) -> list[tuple[BaseProduct, Decimal]]:
-    """The lines that move stock (goods, lots), decided on each product's real kind: a
-    product reached through a foreign key is a plain BaseProduct, whatever its kind."""
-    ids = [line.product.pk for line in lines if line.product is not None]
-    products = BaseProduct.objects.in_bulk(ids) if ids else {}
-    return [(products[line.product.pk], line.quantity) for line in lines
-            if line.product is not None and _moves_stock(products[line.product.pk])]
+    """The lines that move stock (goods, lots), decided on each product's real kind. A product
+    reached through a foreign key is a plain BaseProduct whatever its kind: those are loaded
+    again as their real class (checkout passes real classes already)."""
+    plain = [line.product.pk for line in lines
+             if line.product is not None and type(line.product) is BaseProduct]
+    real = BaseProduct.objects.in_bulk(plain) if plain else {}
+    moving = []
+    for line in lines:
+        if line.product is None:
+            continue
+        product = real.get(line.product.pk, line.product)
+        if _moves_stock(product):
+            moving.append((product, line.quantity))
+    return moving
 
 
 def order_create(*, data: OrderInput, by: User | None) -> Order:
@@ -111,20 +119,21 @@ def order_create(*, data: OrderInput, by: User | None) -> Order:
         source=data.source, customer_note=data.customer_note, currency=data.currency,
         created_by=by if by is not None and by.is_staff else None,
     )
-    order.save()
     lines = []
     for position, line in enumerate(data.lines):
-        row = OrderLine(order=order, product=line.product, name=line.name, sku=line.sku,
+        row = OrderLine(product=line.product, name=line.name, sku=line.sku,
                         quantity=line.quantity, unit=line.unit, unit_net=line.unit_net,
                         tax_rate=line.tax_rate, discount_percent=line.discount_percent,
                         position=position)
         amounts = line_totals(row.pricing_line(data.discount_percent), data.currency)
         row.net, row.vat, row.gross = amounts.net, amounts.vat, amounts.gross
         lines.append(row)
-    OrderLine.objects.bulk_create(lines)
     summary = order.compute_totals(lines)
     order.net_total, order.vat_total, order.gross_total = summary.net, summary.vat, summary.gross
-    order.save(update_fields=["net_total", "vat_total", "gross_total"])
+    order.save()
+    for row in lines:
+        row.order = order
+    OrderLine.objects.bulk_create(lines)
     history_record(order, verb="placed", by=by if by is not None and by.is_staff else None,
                    by_customer=by is None or not by.is_staff,
                    data={"source": data.source, "gross_total": str(order.gross_total)})

@@ -600,14 +600,15 @@ def goals(res: dict) -> list[dict]:
     return out
 
 
-def write_docs(section: str) -> None:
+def write_docs(section: str, title: str = SECTION) -> None:
+    """Replace the section headed `title` in docs/benchmarks.md (or append it)."""
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     if not DOCS.exists():
         DOCS.write_text("# Benchmarks\n\nWritten by `make bench`; each section by its own "
                         "benchmark, regenerated on each run.\n\n" + section)
         return
     text = DOCS.read_text()
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _m: section + "\n", text, count=1)
         text = text.rstrip("\n") + "\n"
