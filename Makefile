@@ -37,6 +37,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m tests.bench.run $(ARGS)
 	$(PY) -m tests.bench.catalog $(if $(findstring --quick,$(ARGS)),--quick,)
+	$(PY) -m tests.bench.sales $(if $(findstring --quick,$(ARGS)),--quick,)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
