@@ -231,6 +231,10 @@ def checkout_totals(view: CartView, option: ShippingOption | None) -> Totals:
 # ---------------------------------------------------------------------------------------------
 # Orders
 # ---------------------------------------------------------------------------------------------
+# Confirmed or being prepared: the warehouse's queue (dashboard home card and list filter).
+ORDERS_TO_SHIP = (OrderStatus.CONFIRMED, OrderStatus.PROCESSING)
+
+
 def order_count() -> int:
     return Order.objects.count()
 
@@ -250,6 +254,8 @@ def orders_for_dashboard(*, q: str = "", status: str = "", customer: int | None 
                        | Q(customer__company_name__icontains=q))
     if status in OrderStatus.values:
         qs = qs.filter(status=status)
+    elif status == "to_ship":
+        qs = qs.filter(status__in=ORDERS_TO_SHIP)
     if customer:
         qs = qs.filter(customer_id=customer)
     if date_from:
@@ -311,7 +317,7 @@ def quotes_for_dashboard(*, q: str = "", status: str = "", customer: int | None 
 
 
 def quote_get(*, pk: int) -> Quote | None:
-    return (Quote.objects.select_related("customer", "created_by", "previous")
+    return (Quote.objects.select_related("customer", "created_by", "previous", "order")
             .prefetch_related("lines").filter(pk=pk).first())
 
 
@@ -347,10 +353,11 @@ class SalesSummary:
 
 def sales_summary() -> SalesSummary:
     start, end = _day_bounds(timezone.localdate())
-    quotes = Quote.objects.filter(status__in=(QuoteStatus.SENT, QuoteStatus.ACCEPTED)).aggregate(
+    # The same quotes as the list's "open" filter, so a card's number matches the list it opens.
+    quotes = Quote.objects.filter(status__in=OPEN_QUOTE_STATES).aggregate(
         n=Count("id"), value=Sum("gross_total"))
     orders = Order.objects.aggregate(
-        to_ship=Count("id", filter=Q(status__in=(OrderStatus.CONFIRMED, OrderStatus.PROCESSING))),
+        to_ship=Count("id", filter=Q(status__in=ORDERS_TO_SHIP)),
         today=Count("id", filter=Q(placed_at__gte=start, placed_at__lt=end)
                     & ~Q(status=OrderStatus.CANCELLED)),
         today_value=Sum("gross_total", filter=Q(placed_at__gte=start, placed_at__lt=end)
