@@ -57,8 +57,6 @@ from sales.models import (
     ShippingMethod,
 )
 from sales.selectors import (
-    address_get_for_customer,
-    addresses_for_customer,
     customer_get,
     customers_for_dashboard,
     order_get,
@@ -892,7 +890,7 @@ def _customer_context(request: HttpRequest, customer, **extra) -> dict:
         "customer": customer,
         "kind_label": KIND_LABELS.get(customer.kind, ""),
         "state_label": STATE_LABELS.get(customer.state, ""),
-        "addresses": list(addresses_for_customer(customer)),
+        "addresses": list(customer.addresses.all()),  # prefetched by customer_get
         "address_form": extra.get("address_form") or AddressForm(),
         "quotes": [], "orders": [],
     }
@@ -933,7 +931,8 @@ def address_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _address_or_404(customer, address_pk: int):
-    address = address_get_for_customer(customer=customer, pk=address_pk)
+    # Only this customer's own addresses (prefetched): another id is a 404, whoever owns it.
+    address = next((a for a in customer.addresses.all() if a.pk == address_pk), None)
     if address is None:
         raise Http404(_("No such address."))
     return address
