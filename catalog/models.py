@@ -3,6 +3,7 @@ tax rates, images, projects, and the stock ledger."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -426,3 +427,88 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.on_hand_delta:+} / {self.reserved_delta:+}"
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    VALIDATING = "validating", _("Validating")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """A CSV import of products that runs in the background (catalog.services.csv_io): the
+    uploaded file, where the run stands, and its outcome. Progress is written from another
+    database connection while the import's transaction is open (docs/decisions.md)."""
+
+    # Checking the lines is this share of the progress bar, writing them the rest: on 2,000
+    # new goods, validation takes about 40 % of the run (docs/benchmarks.md).
+    VALIDATION_SHARE = 40
+    # Without news for this long, a running job has most likely lost its worker (a restart).
+    STALLED_AFTER = timedelta(minutes=10)
+    _BADGES = {ImportState.QUEUED: "pending", ImportState.VALIDATING: "processing",
+               ImportState.IMPORTING: "processing", ImportState.DONE: "completed",
+               ImportState.FAILED: "failed"}
+
+    kind = models.CharField(_("kind"), max_length=20)
+    file_name = models.CharField(_("file"), max_length=255)
+    # The uploaded file itself (bounded by the import's size limit): in the row, so a worker on
+    # another machine reads it without shared file storage. Emptied once the job has ended.
+    content = models.BinaryField(default=b"", editable=False)
+    # The uploader's language: the worker writes the problems found in it.
+    language = models.CharField(max_length=10, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=ImportState.choices,
+                             default=ImportState.QUEUED)
+    total_rows = models.PositiveIntegerField(_("lines"), default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"line": 7 or null, "message": ...}]
+    warnings = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("by"))
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # Who may see and start imports is catalog.import_products: no per-model permissions.
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def kind_label(self) -> str:
+        model = PRODUCT_KINDS.get(self.kind)
+        return str(model.KIND_LABEL) if model else self.kind
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in (ImportState.QUEUED, ImportState.VALIDATING, ImportState.IMPORTING)
+
+    @property
+    def is_stalled(self) -> bool:
+        return self.is_running and timezone.now() - self.updated_at > self.STALLED_AFTER
+
+    @property
+    def badge(self) -> str:
+        """The status badge's colour class (UI.md)."""
+        return self._BADGES[self.state]
+
+    @property
+    def percent(self) -> int:
+        """The whole run as one bar: checking the lines, then writing them."""
+        if self.state == ImportState.DONE:
+            return 100
+        if not self.total_rows or self.state not in (ImportState.VALIDATING,
+                                                     ImportState.IMPORTING):
+            return 0
+        done = min(self.processed_rows, self.total_rows) / self.total_rows
+        if self.state == ImportState.VALIDATING:
+            return int(done * self.VALIDATION_SHARE)
+        return self.VALIDATION_SHARE + int(done * (100 - self.VALIDATION_SHARE))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django_tenants.utils import schema_context
 
+from catalog.services.csv_io import import_job_run
 from catalog.services.stock import lots_release_expired_options
 from tenants.models import Shop, ShopStatus
 
@@ -16,3 +17,9 @@ def release_expired_options_task() -> int:
         with schema_context(schema):
             released += lots_release_expired_options()
     return released
+
+
+@shared_task(name="catalog.import_job_run")
+def import_job_run_task(job_id: int) -> str:
+    """A CSV import queued from the dashboard; runs in the shop's schema (tenant-schemas-celery)."""
+    return import_job_run(job_id=job_id).state

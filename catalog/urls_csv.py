@@ -9,4 +9,5 @@ urlpatterns = [
     path("", csv_io.csv_page, name="page"),
     path("export/<slug:kind>/", csv_io.csv_export, name="export"),
     path("import/", csv_io.csv_import, name="import"),
+    path("imports/<int:pk>/", csv_io.csv_job, name="job"),
 ]

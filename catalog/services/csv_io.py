@@ -3,9 +3,16 @@
 The header row names the columns: the kind's editable fields, then one `spec:<code>` column per
 specification code of the shop's product types. The import is all or nothing: every row is parsed
 and validated first and every problem is reported with its line (line 1 is the header, line 2 the
-first product, as a spreadsheet numbers them); only a clean file is written, in one transaction,
-through product_create / product_update so the rules of the forms and the API apply (the plan
-limit included). A refusal from those services rolls the whole file back.
+first product, as a spreadsheet numbers them); only a clean file is written, in one transaction.
+The rules are those of product_create / product_update (the forms and the API), checked for the
+whole file at once (the plan limit included), and the rows are then written in bulk, a chunk of
+lines per statement, with the stock ledger of new goods written alongside (a level and an
+"Initial stock" receipt each, so on hand stays the sum of the movements).
+
+From the dashboard a file is imported by an ImportJob in the background (a Celery task, or a
+thread when there is no broker): `import_job_create` stores the upload and queues the run on
+commit; `import_job_run` validates and writes, publishing its progress through a second
+database connection so other requests see it while the import's transaction is still open.
 
 Cells: an empty cell clears an optional value (weight, category...); a value that always exists
 (unit, floor, VAT rate...) keeps its current value, or takes the default for a new product; a
@@ -19,36 +26,49 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import os
 import re
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
 
+from catalog.cache import catalog_cache_bump
 from catalog.errors import CatalogError
 from catalog.models import (
     PRODUCT_KINDS,
     BaseProduct,
     Category,
+    ImportJob,
+    ImportState,
+    MovementKind,
     ProductStatus,
     ProductType,
     Project,
     RealEstateLot,
     SpecDefinition,
     SpecKind,
+    StockLevel,
+    StockMovement,
     TaxRate,
     Vehicle,
 )
 from catalog.selectors import kind_by_ctype
 from catalog.services.products import (
-    product_create,
     product_restore,
-    product_update,
     products_archive,
     sanitize_description,
     specs_clean,
@@ -57,6 +77,7 @@ from catalog.services.products import (
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
+    from tenants.models import Shop
 
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
@@ -83,6 +104,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _KEEP = object()  # "leave this field as it is" (or its default for a new product)
+# Lines written per statement: big enough that a 5,000-line file is a dozen statements, small
+# enough that the progress bar moves a few times on the way.
+WRITE_CHUNK = 500
+# Progress is published at most this often (seconds): each publication is a write.
+PUBLISH_EVERY = 0.25
+RECENT_JOBS = 10
 
 
 @dataclass(frozen=True)
@@ -126,6 +153,17 @@ class _RowFailed(Exception):
     def __init__(self, line: int, message: str):
         super().__init__(message)
         self.problem = ImportProblem(line, message)
+
+
+class ImportProgress:
+    """Where an import says how far it is. This one tells no one (a direct call, a test);
+    a background job publishes it (_JobProgress)."""
+
+    def phase(self, state: str, *, total: int) -> None:
+        """A new phase starts (validating, then importing) over `total` lines."""
+
+    def advance(self, processed: int) -> None:
+        """`processed` lines of the current phase are done."""
 
 
 def _model(kind: str) -> type[BaseProduct]:
@@ -227,16 +265,21 @@ def _text_in(value: str) -> str:
 # --- import ------------------------------------------------------------------------------------
 
 @transaction.atomic
-def products_import_csv(*, kind: str, file, by: User | None = None) -> ImportReport:
+def products_import_csv(*, kind: str, file, by: User | None = None,
+                        progress: ImportProgress | None = None) -> ImportReport:
     """Import a CSV file of `kind` (an uploaded file or any binary file object): products are
     matched by SKU (updated) or created. Nothing is written unless every row is valid; the
     report lists every problem with its line, or what was created and updated."""
     model = _model(kind)
+    progress = progress or ImportProgress()
     report = ImportReport(kind=kind)
     try:
         header, records = _parse(_read_text(file))
+        progress.phase(ImportState.VALIDATING, total=len(records))
         importer = _Importer(model=model, kind=kind, header=header, report=report)
-        rows = importer.validate(records)
+        rows = importer.validate(records, progress=progress)
+        if not report.errors:
+            _check_plan_limit(rows, report)
     except _Refused as refused:
         report.errors.extend(refused.problems)
         return report
@@ -247,24 +290,39 @@ def products_import_csv(*, kind: str, file, by: User | None = None) -> ImportRep
         # A savepoint of its own: a refusal rolls back this file's writes, and the caller's
         # transaction (if any) stays usable.
         with transaction.atomic():
-            for row in rows:
-                _write(row, kind=kind, by=by, report=report)
+            _write_all(rows, model=model, by=by, report=report, progress=progress)
     except _RowFailed as failed:
         report.created = report.updated = 0
         report.warnings.clear()
         report.errors.append(failed.problem)
+    except IntegrityError:
+        # Validation saw every SKU, VIN and lot number as free; someone took one since.
+        report.created = report.updated = 0
+        report.warnings.clear()
+        report.errors.append(ImportProblem(None, _(
+            "The catalog changed while this file was imported (a SKU, VIN or lot number was "
+            "taken meanwhile). Nothing was imported: import the file again.")))
     return report
 
 
-def _read_text(file) -> str:
+def _read_bounded(file) -> bytes:
+    """The file's bytes, refused beyond MAX_BYTES without reading more than that."""
     size = getattr(file, "size", None)
     if size is not None and size > MAX_BYTES:
-        raise _Refused(_too_big())
+        raise CatalogError(_too_big(), field="file")
     if hasattr(file, "seek"):
         file.seek(0)
     raw = file.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
-        raise _Refused(_too_big())
+        raise CatalogError(_too_big(), field="file")
+    return raw
+
+
+def _read_text(file) -> str:
+    try:
+        raw = _read_bounded(file)
+    except CatalogError as exc:
+        raise _Refused(exc.message) from exc
     if raw.startswith(b"PK\x03\x04"):
         raise _Refused(_("This is a spreadsheet workbook, not a CSV file: in your spreadsheet, "
                          "use “Save as” and choose CSV."))
@@ -313,6 +371,7 @@ class _Row:
     data: dict[str, Any]
     status: str | None
     initial_stock: Decimal | None
+    product: BaseProduct  # as it will be saved: `existing` with the line applied, or a new one
     changed: bool = True  # False: the line says what is already stored
 
 
@@ -385,13 +444,15 @@ class _Importer:
             self.lots = {(project_id, number): sku for project_id, number, sku in
                          RealEstateLot.objects.values_list("project_id", "lot_number", "sku")}
 
-    def validate(self, records: list[tuple[int, list[str]]]) -> list[_Row]:
+    def validate(self, records: list[tuple[int, list[str]]], *,
+                 progress: ImportProgress) -> list[_Row]:
         self.report.rows = len(records)
         self._load(records)
         named = set(self.columns) | set(self.specs)
         rows: list[_Row] = []
         first_line: dict[str, dict[Any, int]] = {"sku": {}, "vin": {}, "lot": {}}
-        for line, cells in records:
+        for done, (line, cells) in enumerate(records):
+            progress.advance(done)
             problems: list[str] = []
             stray = [index + 1 for index, cell in enumerate(cells)
                      if index not in named and cell.strip()]
@@ -440,6 +501,9 @@ class _Importer:
         if existing is None:
             if "tax_rate" not in data and self.tax_rates:
                 data["tax_rate"] = self.tax_rates[0]  # the service's default, without its query
+            if data.get("tax_rate") is None and "tax_rate" not in failed:
+                problems.append(_("%(column)s is required") % {"column": "tax_rate"})
+                failed.add("tax_rate")
             for column in self._required:
                 if column not in data and column not in failed:
                     problems.append(_("%(column)s is required") % {"column": column})
@@ -461,7 +525,7 @@ class _Importer:
             getattr(existing, f.attname) != getattr(candidate, f.attname)
             for f in self.model._meta.concrete_fields)
         return _Row(line=line, sku=sku, existing=existing, data=data, status=status,
-                    initial_stock=initial_stock, changed=changed)
+                    initial_stock=initial_stock, product=candidate, changed=changed)
 
     def _sku(self, cells: list[str]) -> str:
         return _text_in(_cell(cells, self.sku_index).strip())
@@ -632,25 +696,150 @@ class _Importer:
                                                           "project": project.slug, "sku": owner})
 
 
-def _write(row: _Row, *, kind: str, by: User | None, report: ImportReport) -> None:
-    try:
-        if row.existing is not None:
-            # A line that changes nothing is not written (an export imported back costs no
-            # writes, and a big file stays fast); it still counts as updated: the product
-            # matches the file.
-            product = (product_update(product=row.existing, data=row.data, by=by) if row.changed
-                       else row.existing)
-            report.updated += 1
+def _check_plan_limit(rows: list[_Row], report: ImportReport) -> None:
+    """The plan's limit of active products, line by line as the file would change the count
+    (a new product or a restored one adds one, an archived one frees one): refused at the
+    first line that exceeds it, as product_create and product_restore would."""
+    plan = getattr(connection.tenant, "plan", None)
+    if plan is None:
+        return
+    active = BaseProduct.objects.exclude(status=ProductStatus.ARCHIVED).count()
+    for row in rows:
+        was_active = row.existing is not None and row.existing.status != ProductStatus.ARCHIVED
+        if row.existing is None:
+            adds = row.status != ProductStatus.ARCHIVED
         else:
-            product = product_create(kind=kind, data=row.data, by=by,
-                                     initial_stock=row.initial_stock)
-            report.created += 1
-        if row.status == ProductStatus.ARCHIVED and product.status != ProductStatus.ARCHIVED:
-            products_archive(product_ids=[product.pk], by=by)
-        elif row.status == ProductStatus.ACTIVE and product.status == ProductStatus.ARCHIVED:
-            product_restore(product=product, by=by)
-    except CatalogError as exc:
-        raise _RowFailed(row.line, exc.message) from exc
+            adds = not was_active and row.status == ProductStatus.ACTIVE
+        if adds and active + 1 > plan.max_products:
+            # The services' own message (one translation).
+            report.errors.append(ImportProblem(row.line, _(
+                "Your plan allows %(max)d active products and you have %(count)d. Archive some "
+                "or upgrade your plan.") % {"max": plan.max_products, "count": active}))
+            return
+        if adds:
+            active += 1
+        elif was_active and row.status == ProductStatus.ARCHIVED:
+            active -= 1
+
+
+def _write_all(rows: list[_Row], *, model: type[BaseProduct], by: User | None,
+               report: ImportReport, progress: ImportProgress) -> None:
+    """Write validated rows in bulk, in file order, a chunk at a time.
+
+    What product_create / product_update would check was checked for the whole file by the
+    validation (fields, specifications, VIN, uniqueness in the file and in the shop, the plan
+    limit); what they would write is written here set-based: new products (base and kind
+    tables), their stock levels and "Initial stock" receipts, and the changed columns of
+    existing products. Lines that change nothing are not written (an export imported back
+    costs no writes); they still count as updated: the product matches the file."""
+    progress.phase(ImportState.IMPORTING, total=len(rows))
+    by = by if by is not None and by.pk else None
+    new_rows = [row for row in rows if row.existing is None]
+    taken_slugs = set(BaseProduct.objects.values_list("slug", flat=True)) if new_rows else set()
+    ctype = ContentType.objects.get_for_model(model, for_concrete_model=False)
+    for start in range(0, len(rows), WRITE_CHUNK):
+        chunk = rows[start:start + WRITE_CHUNK]
+        _insert_new([row for row in chunk if row.existing is None], model=model, ctype=ctype,
+                    taken_slugs=taken_slugs, by=by)
+        _update_changed([row for row in chunk if row.existing is not None and row.changed],
+                        model=model)
+        progress.advance(start + len(chunk))
+    report.created = len(new_rows)
+    report.updated = len(rows) - len(new_rows)
+    # Status changes through their services, archives first: a restore then finds the room
+    # the plan check counted on.
+    to_archive = [row.product.pk for row in rows if row.existing is not None
+                  and row.status == ProductStatus.ARCHIVED
+                  and row.existing.status != ProductStatus.ARCHIVED]
+    if to_archive:
+        products_archive(product_ids=to_archive, by=by)
+    for row in rows:
+        if (row.existing is not None and row.status == ProductStatus.ACTIVE
+                and row.existing.status == ProductStatus.ARCHIVED):
+            try:
+                product_restore(product=row.product, by=by)
+            except CatalogError as exc:
+                raise _RowFailed(row.line, exc.message) from exc
+    catalog_cache_bump()  # bulk writes send no post_save: the storefront cache must know
+
+
+def _insert_new(rows: list[_Row], *, model: type[BaseProduct], ctype: ContentType,
+                taken_slugs: set[str], by: User | None) -> None:
+    if not rows:
+        return
+    products = []
+    for row in rows:
+        product = row.product
+        product.slug = _free_slug(product.name, taken_slugs)
+        product.polymorphic_ctype = ctype
+        product.status = (ProductStatus.ARCHIVED if row.status == ProductStatus.ARCHIVED
+                          else ProductStatus.ACTIVE)
+        products.append(product)
+    # Django's bulk_create refuses multi-table children: the base rows go through it (ids
+    # returned), the kind's own table through _insert_subclass_rows.
+    base_fields = [f for f in BaseProduct._meta.concrete_fields if not f.primary_key]
+    bases = BaseProduct.objects.bulk_create([
+        BaseProduct(**{f.attname: getattr(product, f.attname) for f in base_fields})
+        for product in products])
+    for product, base in zip(products, bases, strict=True):
+        product.id = product.pk = base.pk
+        product.updated_at = base.updated_at
+        product._state.adding = False
+        product._state.db = base._state.db
+    _insert_subclass_rows(model, products)
+    if model.STOCKED:
+        # New rows, invisible to anyone until the commit: nothing to lock. Each level starts
+        # at its receipt, so on hand equals the sum of the movements (stock_audit).
+        StockLevel.objects.bulk_create([
+            StockLevel(product_id=row.product.pk, on_hand=row.initial_stock or Decimal("0"))
+            for row in rows])
+        StockMovement.objects.bulk_create([
+            StockMovement(product_id=row.product.pk, kind=MovementKind.RECEIPT,
+                          on_hand_delta=row.initial_stock, by=by, reason=_("Initial stock"))
+            for row in rows if row.initial_stock])
+
+
+def _insert_subclass_rows(model: type[BaseProduct], products: list[BaseProduct]) -> None:
+    """The kind's own table (its link to the base row and its fields), one statement."""
+    fields = model._meta.local_concrete_fields
+    quote = connection.ops.quote_name
+    row_placeholder = f"({', '.join(['%s'] * len(fields))})"
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (quoted names, %s values)
+           f"({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES {', '.join([row_placeholder] * len(products))}")
+    params = [f.get_db_prep_save(f.pre_save(product, True), connection)
+              for product in products for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _update_changed(rows: list[_Row], *, model: type[BaseProduct]) -> None:
+    if not rows:
+        return
+    # Locked in id order, kind and base tables both, as the stock services lock lots.
+    parents = [f.name for f in model._meta.local_concrete_fields if f.one_to_one and f.primary_key]
+    list(model.objects.select_for_update(of=("self", *parents))
+         .filter(pk__in=[row.product.pk for row in rows]).order_by("pk").only("pk", "sku"))
+    editable = {f.name for f in model._meta.concrete_fields} - {
+        "id", "baseproduct_ptr", "polymorphic_ctype", "slug", "status", "availability",
+        "option_expires_at", "created_at", "updated_at"}
+    # Only the columns the file gives: a column it leaves out keeps what is stored, even if
+    # someone changed it since the validation read it.
+    columns = sorted({name for row in rows for name in row.data} & editable)
+    now = timezone.now()
+    for row in rows:
+        row.product.updated_at = now
+    model.objects.bulk_update([row.product for row in rows], [*columns, "updated_at"])
+
+
+def _free_slug(name: str, taken: set[str]) -> str:
+    """products._unique_slug against slugs loaded once (and those this file takes)."""
+    root = (slugify(name) or "product")[:200]
+    slug, n = root, 2
+    while slug in taken:
+        slug, n = f"{root}-{n}", n + 1
+    taken.add(slug)
+    return slug
 
 
 def _cell(cells: list[str], index: int) -> str:
@@ -694,3 +883,144 @@ def _choice(column: str, text: str, choices) -> str:
     raise _CellError(_("%(column)s “%(value)s” is not one of: %(choices)s")
                      % {"column": column, "value": text,
                         "choices": ", ".join(str(value) for value, _label in choices)})
+
+
+# --- background jobs (the dashboard's imports) ----------------------------------------------------
+
+@transaction.atomic
+def import_job_create(*, kind: str, file, by: User | None, language: str = "") -> ImportJob:
+    """Store an uploaded file as a queued import and start it once this transaction commits.
+    Refused (CatalogError on `file`) beyond the size limit: the file is never stored then."""
+    _model(kind)
+    content = _read_bounded(file)
+    name = os.path.basename(getattr(file, "name", "") or "") or "products.csv"
+    job = ImportJob.objects.create(
+        kind=kind, file_name=name[-255:], content=content,
+        created_by=by if by is not None and by.pk else None,
+        language=language or translation.get_language() or settings.LANGUAGE_CODE)
+    # The shop itself, not just its schema name: the run needs its plan (the product limit).
+    transaction.on_commit(partial(_import_job_start, job_id=job.pk, shop=connection.tenant))
+    return job
+
+
+def _import_job_start(*, job_id: int, shop: Shop) -> None:
+    """A Celery task with a broker; without one (a fresh machine), a daemon thread: Celery
+    would run the task eagerly, inside the upload's request, for as long as the import takes."""
+    if settings.CELERY_BROKER_URL:
+        from catalog.tasks import import_job_run_task  # tasks import services: avoid the cycle
+
+        with tenant_context(shop):  # tenant-schemas-celery queues it for this shop's schema
+            import_job_run_task.delay(job_id)
+        return
+
+    def run() -> None:
+        try:
+            with tenant_context(shop):
+                import_job_run(job_id=job_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threading.Thread(target=run, name=f"csv-import-{job_id}", daemon=True).start()
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Run a queued import in the current shop's schema: validate, then write in one
+    transaction, or record every problem found. A job already taken (a task delivered twice)
+    is left alone.
+
+    Not one transaction, on purpose: taking the job commits at once, so the page shows that
+    it started; the import is one transaction, its outcome ("done" and the counts) written in
+    it; a refusal or a crash is recorded after the rollback."""
+    now = timezone.now()
+    if not ImportJob.objects.filter(pk=job_id, state=ImportState.QUEUED).update(
+            state=ImportState.VALIDATING, started_at=now, updated_at=now):
+        return ImportJob.objects.defer("content").get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    progress = _JobProgress(job)
+    try:
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            with transaction.atomic():
+                report = products_import_csv(kind=job.kind, file=io.BytesIO(bytes(job.content)),
+                                             by=job.created_by, progress=progress)
+                # No more progress from the other connection: this one may now lock the row.
+                progress.close()
+                if report.ok:
+                    _import_job_end(job, report)
+            if not report.ok:
+                _import_job_end(job, report)
+            return job
+    except Exception:
+        # Recorded, then raised again for the worker's log: the page must not say "importing"
+        # forever. The import's transaction is rolled back: nothing was imported.
+        progress.close()
+        _import_job_end(job, ImportReport(kind=job.kind, errors=[ImportProblem(None, _(
+            "The import stopped on an unexpected error: nothing was imported. Try again; if it "
+            "happens again, contact support."))]))
+        raise
+    finally:
+        progress.close()
+
+
+def _import_job_end(job: ImportJob, report: ImportReport) -> None:
+    job.state = ImportState.DONE if report.ok else ImportState.FAILED
+    job.total_rows = report.rows
+    job.processed_rows = report.rows if report.ok else 0
+    job.created_count, job.updated_count = report.created, report.updated
+    job.errors = [{"line": p.line, "message": p.message} for p in report.errors]
+    job.warnings = [{"line": p.line, "message": p.message} for p in report.warnings]
+    job.content = b""  # the file is not needed any more: no megabytes kept per import
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "total_rows", "processed_rows", "created_count",
+                            "updated_count", "errors", "warnings", "content", "finished_at",
+                            "updated_at"])
+
+
+class _JobProgress(ImportProgress):
+    """Publishes a job's progress through a second database connection, in autocommit: the
+    import's own transaction stays open until the last line is written, and whatever it
+    writes (the job row included) is invisible to other requests until then. Publishing is
+    throttled (PUBLISH_EVERY), one small UPDATE each time. The import's connection never
+    writes the job row while this one is open (close() first), so they never wait on
+    each other."""
+
+    def __init__(self, job: ImportJob):
+        self.job_id = job.pk
+        quote = connection.ops.quote_name
+        self.table = f"{quote(connection.schema_name)}.{quote(ImportJob._meta.db_table)}"
+        self.state, self.total = job.state, job.total_rows
+        self._connection = None
+        self._published_at = 0.0
+
+    def phase(self, state: str, *, total: int) -> None:
+        self.state, self.total = state, total
+        self._publish(0)
+
+    def advance(self, processed: int) -> None:
+        if time.monotonic() - self._published_at >= PUBLISH_EVERY:
+            self._publish(processed)
+
+    def _publish(self, processed: int) -> None:
+        if self._connection is None:
+            self._connection = connection.copy()
+        with self._connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {self.table} SET state = %s, total_rows = %s, "  # noqa: S608 (quoted)
+                "processed_rows = %s, updated_at = %s WHERE id = %s",
+                [self.state, self.total, processed, timezone.now(), self.job_id])
+        self._published_at = time.monotonic()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+# --- reads for the pages (catalog/selectors.py is the usual home; these serve only csv_io) --------
+
+def import_jobs_recent(*, limit: int = RECENT_JOBS) -> QuerySet[ImportJob]:
+    """The shop's latest imports, newest first, without their files."""
+    return ImportJob.objects.defer("content").select_related("created_by")[:limit]
+
+
+def import_job_get(*, pk: int) -> ImportJob | None:
+    return ImportJob.objects.defer("content").select_related("created_by").filter(pk=pk).first()

@@ -1,17 +1,24 @@
 """CSV import and export of products: one format per kind, all-or-nothing imports that say
-exactly which line is wrong and why, files from French Excel, limits, permissions, isolation."""
+exactly which line is wrong and why, files from French Excel, limits, permissions, isolation;
+imports from the dashboard run as background jobs with a progress page."""
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import (
     BaseProduct,
     Category,
+    ImportJob,
+    ImportState,
     Product,
     ProductStatus,
     ProductType,
@@ -23,16 +30,25 @@ from catalog.models import (
     StockMovement,
     Vehicle,
 )
-from catalog.services.csv_io import MAX_ROWS, products_export_csv, products_import_csv
+from catalog.services import csv_io
+from catalog.services.csv_io import (
+    MAX_ROWS,
+    import_job_create,
+    import_job_run,
+    products_export_csv,
+    products_import_csv,
+)
 from catalog.services.products import product_create
+from catalog.services.stock import stock_audit
 from tenants.models import Plan
-from tests.conftest import host_of, in_schema, login
+from tests.conftest import host_of, in_schema, login, owner_of
 from tests.tenants.test_staff import make_staff
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/dashboard/catalog/csv/"
 IMPORT = "/dashboard/catalog/csv/import/"
+JOBS = "/dashboard/catalog/csv/imports/"
 
 
 def export(kind: str) -> str:
@@ -46,6 +62,32 @@ def upload(text: str, *, encoding: str = "utf-8", name: str = "products.csv") ->
 def import_file(kind: str, text: str, **kwargs):
     """The service, in the current schema."""
     return products_import_csv(kind=kind, file=upload(text, **kwargs), by=None)
+
+
+@pytest.fixture
+def broker(settings):
+    """As with a Celery broker: an upload queues the import task on commit. Celery itself stays
+    eager (CELERY_TASK_ALWAYS_EAGER was fixed when the settings loaded, without a broker), so
+    the task runs at once, in this test's transaction, when the on-commit callbacks run."""
+    settings.CELERY_BROKER_URL = "memory://"
+
+
+@pytest.fixture
+def import_through_page(broker, django_capture_on_commit_callbacks):
+    """Upload on the page, let the queued job run, then open the job's page."""
+
+    def run(client: Client, kind: str, file: SimpleUploadedFile):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(IMPORT, {"kind": kind, "file": file})
+        assert response.status_code == 302, response.content.decode()[:500]
+        assert response["Location"].startswith(JOBS)
+        return client.get(response["Location"])
+
+    return run
+
+
+def job_url(job: ImportJob) -> str:
+    return f"{JOBS}{job.pk}/"
 
 
 def snapshot(model) -> dict[str, dict]:
@@ -109,15 +151,15 @@ def lots(shop, project):
 
 # --- round trips --------------------------------------------------------------------------------
 
-def test_goods_export_then_import_changes_nothing_and_updates_each_product(owner_client, shop,
-                                                                         goods):
+def test_goods_export_then_import_changes_nothing_and_updates_each_product(
+        owner_client, shop, goods, import_through_page):
     with in_schema(shop):
         before = snapshot(Product)
         movements = StockMovement.objects.count()
 
     exported = owner_client.get(export("goods"))
-    response = owner_client.post(IMPORT, {"kind": "goods", "file": SimpleUploadedFile(
-        "products-goods.csv", exported.content)}, follow=True)
+    response = import_through_page(owner_client, "goods", SimpleUploadedFile(
+        "products-goods.csv", exported.content))
 
     assert response.status_code == 200
     assert "Goods: 0 created, 2 updated." in response.content.decode()
@@ -258,7 +300,8 @@ def test_vehicles_import_with_their_vin(shop):
 
 # --- refusals: nothing is imported, every problem is named with its line ------------------------
 
-def test_one_bad_line_among_good_ones_imports_nothing_and_names_line_and_reason(owner_client, shop):
+def test_one_bad_line_among_good_ones_imports_nothing_and_names_line_and_reason(
+        owner_client, shop, import_through_page):
     text = ("sku,name,net_price\n"
             "A-1,First,10\n"
             "A-2,Second,12.5\n"
@@ -268,9 +311,9 @@ def test_one_bad_line_among_good_ones_imports_nothing_and_names_line_and_reason(
             "A-6,Sixth,abc\n"
             "A-7,Seventh,18\n")
 
-    response = owner_client.post(IMPORT, {"kind": "goods", "file": upload(text)})
+    response = import_through_page(owner_client, "goods", upload(text))
 
-    assert response.status_code == 422
+    assert response.status_code == 200
     html = response.content.decode()
     assert "Line 7: net_price “abc” is not a number" in html
     assert "Nothing was imported: 1 problem to fix" in html
@@ -401,13 +444,13 @@ def test_a_spreadsheet_workbook_is_refused_with_what_to_do(shop):
     assert "use “Save as” and choose CSV" in str(report.errors[0])
 
 
-def test_the_plan_limit_refuses_the_whole_file_at_the_line_that_exceeds_it(owner_client, shop):
+def test_the_plan_limit_refuses_the_whole_file_at_the_line_that_exceeds_it(
+        owner_client, shop, import_through_page):
     Plan.objects.filter(pk=shop.plan_id).update(max_products=2)
     text = "sku,name,net_price\nP-1,One,1\nP-2,Two,1\nP-3,Three,1\n"
 
-    response = owner_client.post(IMPORT, {"kind": "service", "file": upload(text)})
+    response = import_through_page(owner_client, "service", upload(text))
 
-    assert response.status_code == 422
     assert "Line 4: Your plan allows 2 active products" in response.content.decode()
     with in_schema(shop):
         assert not BaseProduct.objects.exists(), "the lines before were rolled back"
@@ -483,27 +526,32 @@ def test_the_page_needs_the_import_permission(shop):
     clerk = make_staff(shop, "sales@example.test", "sales")
     client = login(Client(HTTP_HOST=host_of(shop)), shop, clerk)
 
+    with in_schema(shop):
+        job = import_job_create(kind="goods", file=upload("sku,name,net_price\nX,X,1\n"), by=None)
+
     assert client.get(PAGE).status_code == 403
     assert client.get(export("goods")).status_code == 403
+    assert client.get(job_url(job)).status_code == 403
     assert client.post(IMPORT, {"kind": "goods", "file": upload("sku,name,net_price\nX,X,1\n")}
                        ).status_code == 403
     with in_schema(shop):
+        assert ImportJob.objects.count() == 1, "the refused upload queued nothing"
         assert not BaseProduct.objects.exists()
 
 
-def test_a_manager_may_import(shop):
+def test_a_manager_may_import(shop, import_through_page):
     manager = make_staff(shop, "manager@example.test", "manager")
     client = login(Client(HTTP_HOST=host_of(shop)), shop, manager)
 
-    response = client.post(IMPORT, {"kind": "goods", "file": upload("sku,name,net_price\nX,X,1\n")},
-                           follow=True)
+    response = import_through_page(client, "goods", upload("sku,name,net_price\nX,X,1\n"))
 
     assert "Goods: 1 created, 0 updated." in response.content.decode()
 
 
 def test_imported_products_exist_only_in_the_shop_that_imported_them(owner_client, shop,
-                                                                      other_shop):
-    owner_client.post(IMPORT, {"kind": "goods", "file": upload("sku,name,net_price\nX-1,X,1\n")})
+                                                                      other_shop,
+                                                                      import_through_page):
+    import_through_page(owner_client, "goods", upload("sku,name,net_price\nX-1,X,1\n"))
 
     with in_schema(shop):
         assert BaseProduct.objects.filter(sku="X-1").count() == 1
@@ -537,3 +585,323 @@ def test_a_file_with_only_a_header_is_refused(shop):
         report = import_file("goods", "sku,name,net_price\n")
 
     assert [str(e) for e in report.errors] == ["This file has no products: only a header line."]
+
+
+# --- writing in bulk, the stock ledger kept -----------------------------------------------------
+
+def goods_lines(first: int, count: int) -> str:
+    return "sku,name,net_price,stock\n" + "".join(
+        f"N-{n},New {n},{n}.50,{n % 4}\n" for n in range(first, first + count))
+
+
+def test_new_goods_get_a_level_and_an_initial_stock_receipt_that_agree(shop):
+    with in_schema(shop):
+        report = import_file("goods", goods_lines(1, 4))
+
+        assert (report.ok, report.created) == (True, 4)
+        levels = {level.product.sku: level.on_hand for level in
+                  StockLevel.objects.select_related("product")}
+        assert levels == {"N-1": 1, "N-2": 2, "N-3": 3, "N-4": 0}
+        receipts = StockMovement.objects.filter(kind="receipt", reason="Initial stock")
+        assert sorted(m.on_hand_delta for m in receipts) == [1, 2, 3], "no receipt of nothing"
+        assert stock_audit() == []
+        assert sorted(Product.objects.values_list("slug", flat=True)) == [
+            "new-1", "new-2", "new-3", "new-4"]
+
+
+def test_slugs_taken_by_the_shop_or_the_file_get_a_suffix(shop):
+    with in_schema(shop):
+        product_create(kind="service", data={"sku": "OLD", "name": "Fitting",
+                                             "net_price": Decimal("1")})
+
+        import_file("service", "sku,name,net_price\nF-1,Fitting,1\nF-2,Fitting,1\n")
+
+        assert dict(BaseProduct.objects.values_list("sku", "slug")) == {
+            "OLD": "fitting", "F-1": "fitting-2", "F-2": "fitting-3"}
+
+
+def test_writing_costs_the_same_queries_for_3_or_30_new_goods(shop, django_assert_max_num_queries):
+    with in_schema(shop):
+        import_file("goods", goods_lines(0, 1))  # content type and plan caches
+        with CaptureQueriesContext(connection) as small:
+            assert import_file("goods", goods_lines(100, 3)).created == 3
+        with django_assert_max_num_queries(len(small.captured_queries)):
+            assert import_file("goods", goods_lines(200, 30)).created == 30
+        with django_assert_max_num_queries(len(small.captured_queries)):
+            text = goods_lines(200, 30).replace(",New ", ",Renamed ")
+            assert import_file("goods", text).updated == 30
+        assert Product.objects.filter(name__startswith="Renamed").count() == 30
+        assert stock_audit() == []
+
+
+# --- background jobs ----------------------------------------------------------------------------
+
+def test_a_job_goes_from_queued_to_done_and_imports_every_line(shop, owner):
+    with in_schema(shop):
+        job = import_job_create(kind="goods", file=upload(goods_lines(1, 3), name="spring.csv"),
+                                by=owner)
+        assert (job.state, job.file_name, job.created_by) == (ImportState.QUEUED, "spring.csv",
+                                                              owner)
+        assert not BaseProduct.objects.exists(), "nothing happens before the job runs"
+
+        import_job_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert (job.state, job.total_rows, job.processed_rows) == (ImportState.DONE, 3, 3)
+        assert (job.created_count, job.updated_count, job.errors) == (3, 0, [])
+        assert job.started_at and job.finished_at and job.percent == 100
+        assert bytes(job.content) == b"", "the file is not kept once imported"
+        assert Product.objects.count() == 3
+        assert set(StockMovement.objects.values_list("by", flat=True)) == {owner.pk}
+
+
+def test_a_bad_line_fails_the_job_with_every_problem_and_imports_nothing(shop):
+    with in_schema(shop):
+        job = import_job_create(kind="goods", by=None, file=upload(
+            "sku,name,net_price\nA-1,First,10\nA-2,,12\nA-3,Third,abc\n"))
+
+        import_job_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert job.state == ImportState.FAILED
+        assert job.errors == [{"line": 3, "message": "name is required"},
+                              {"line": 4, "message": "net_price “abc” is not a number"}]
+        assert (job.total_rows, job.created_count) == (3, 0)
+        assert not BaseProduct.objects.exists()
+
+
+def test_a_job_runs_once_even_if_its_task_is_delivered_twice(shop):
+    with in_schema(shop):
+        job = import_job_create(kind="service", by=None, file=upload("sku,name,net_price\nS,S,1\n"))
+        import_job_run(job_id=job.pk)
+
+        again = import_job_run(job_id=job.pk)
+
+        assert (again.state, again.created_count) == (ImportState.DONE, 1)
+        assert BaseProduct.objects.count() == 1
+
+
+def test_an_unexpected_error_fails_the_job_and_reaches_the_worker(shop, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(csv_io, "_insert_new", broken)
+    with in_schema(shop):
+        job = import_job_create(kind="service", by=None, file=upload("sku,name,net_price\nS,S,1\n"))
+
+        with pytest.raises(RuntimeError):
+            import_job_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert job.state == ImportState.FAILED
+        assert "nothing was imported" in job.errors[0]["message"]
+        assert not BaseProduct.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_at_upload_and_never_stored(owner_client, shop):
+    big = "sku,name,description,net_price\n" + "S,S," + "x" * (5 * 1024 * 1024) + ",1\n"
+
+    response = owner_client.post(IMPORT, {"kind": "goods", "file": upload(big)})
+
+    assert response.status_code == 422
+    assert "larger than 5 MB" in response.content.decode()
+    with in_schema(shop):
+        assert not ImportJob.objects.exists()
+
+
+def test_the_upload_answers_at_once_with_the_job_page_and_the_job_queued(owner_client, shop,
+                                                                         broker):
+    response = owner_client.post(IMPORT, {"kind": "goods", "file": upload(goods_lines(1, 2))},
+                                 follow=True)
+
+    html = response.content.decode()
+    assert response.redirect_chain[0][1] == 302
+    assert "is being imported. You can leave this page" in html
+    assert "Waiting to start…" in html and "<progress" in html
+    with in_schema(shop):
+        assert ImportJob.objects.get().state == ImportState.QUEUED, "run after the commit"
+        assert not BaseProduct.objects.exists()
+
+
+def test_a_running_job_page_polls_with_htmx_and_reloads_without_javascript(owner_client, shop):
+    with in_schema(shop):
+        job = import_job_create(kind="goods", by=None, file=upload(goods_lines(1, 2)))
+        ImportJob.objects.filter(pk=job.pk).update(state=ImportState.IMPORTING, total_rows=2000,
+                                                   processed_rows=500)
+
+    page = owner_client.get(job_url(job)).content.decode()
+    partial = owner_client.get(job_url(job), HTTP_HX_REQUEST="true").content.decode()
+
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
+    assert f'hx-get="{job_url(job)}" hx-trigger="every 1s"' in page
+    # Checking the lines is the first 40 % of the bar; a quarter written is 40 + 60 / 4.
+    assert "Importing: 500 of 2,000 (55 %)" in page and 'value="55"' in page
+    assert partial.lstrip().startswith('<div id="import-job"') and "<html" not in partial
+    assert "every 1s" in partial
+
+
+def test_a_finished_job_page_stops_polling_and_shows_the_outcome(owner_client, shop):
+    with in_schema(shop):
+        job = import_job_create(kind="goods", by=None, file=upload(goods_lines(1, 2)))
+        import_job_run(job_id=job.pk)
+
+    page = owner_client.get(job_url(job)).content.decode()
+    partial = owner_client.get(job_url(job), HTTP_HX_REQUEST="true").content.decode()
+
+    for html in (page, partial):
+        assert "Goods: 2 created, 0 updated." in html
+        assert "hx-trigger" not in html.split('id="import-job"')[1].split(">")[0]
+    assert "http-equiv=\"refresh\"" not in page
+
+
+def test_a_job_without_news_for_long_says_it_stopped(owner_client, shop):
+    with in_schema(shop):
+        job = import_job_create(kind="goods", by=None, file=upload(goods_lines(1, 2)))
+        ImportJob.objects.filter(pk=job.pk).update(state=ImportState.VALIDATING)
+        # auto_now would refresh updated_at on save(): set it behind its back.
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE catalog_importjob SET updated_at = now() - interval '1 hour' "
+                           "WHERE id = %s", [job.pk])
+
+    html = owner_client.get(job_url(job)).content.decode()
+
+    assert "this import has most likely stopped" in html
+    assert "every 1s" not in html and "http-equiv" not in html
+
+
+def test_the_page_lists_recent_imports_with_state_and_counts(owner_client, shop, owner):
+    with in_schema(shop):
+        done = import_job_create(kind="goods", by=owner, file=upload(goods_lines(1, 3),
+                                                                     name="done.csv"))
+        import_job_run(job_id=done.pk)
+        failed = import_job_create(kind="service", by=owner, file=upload(
+            "sku,name,net_price\nS,,1\n", name="bad.csv"))
+        import_job_run(job_id=failed.pk)
+        import_job_create(kind="lot", by=owner, file=upload("sku\n", name="queued.csv"))
+
+    html = owner_client.get(PAGE).content.decode()
+
+    section = html.split('id="import-jobs"')[1].split("</section>")[0]
+    assert section.index("queued.csv") < section.index("bad.csv") < section.index("done.csv")
+    assert f'href="{job_url(done)}"' in section
+    assert "badge-completed" in section and "badge-failed" in section
+    assert "badge-pending" in section
+    assert 'hx-trigger="every 2s"' in html, "a queued import keeps the list fresh"
+    partial = owner_client.get(PAGE, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="import-jobs")
+    assert partial.content.decode().lstrip().startswith('<section class="card" id="import-jobs"')
+
+
+def test_the_list_page_runs_the_same_queries_for_2_or_10_imports(owner_client, shop,
+                                                               django_assert_max_num_queries):
+    def add(count: int):
+        with in_schema(shop):
+            for _n in range(count):
+                import_job_create(kind="goods", by=owner_of(shop), file=upload("sku\n"))
+
+    add(2)
+    owner_client.get(PAGE)
+    with django_assert_max_num_queries(20) as small:
+        owner_client.get(PAGE)
+    add(8)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        owner_client.get(PAGE)
+
+
+def test_another_shops_import_is_not_found(owner_client, other_shop):
+    with in_schema(other_shop):
+        job = import_job_create(kind="goods", by=None, file=upload(goods_lines(1, 1)))
+
+    assert owner_client.get(job_url(job)).status_code == 404
+
+
+# --- with real commits: the background thread, progress seen from another connection -----------
+
+def committed_in_a_thread(work):
+    """Run `work` in a thread of its own: its connection is outside this test's transaction, so
+    what it writes is committed and seen by other connections (`work` removes it again)."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # handed over to the test, which raises it
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+
+def _remove_imported(prefix: str) -> None:
+    """What a committed test imported (the session shop must stay empty for the others)."""
+    StockMovement.objects.filter(product__sku__startswith=prefix).delete()
+    BaseProduct.objects.filter(sku__startswith=prefix).delete()
+    ImportJob.objects.all().delete()
+
+
+def test_without_a_broker_the_import_runs_in_a_thread_after_the_commit(shop, settings):
+    settings.CELERY_BROKER_URL = ""
+
+    def work():
+        with in_schema(shop):
+            try:
+                job = import_job_create(kind="service", by=None,
+                                        file=upload("sku,name,net_price\nTH-1,One,1\nTH-2,Two,2\n"))
+                deadline = time.monotonic() + 30
+                while ImportJob.objects.get(pk=job.pk).is_running and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                job.refresh_from_db()
+                return job.state, job.created_count, ServiceProduct.objects.filter(
+                    sku__startswith="TH-").count()
+            finally:
+                _remove_imported("TH-")
+
+    assert committed_in_a_thread(work) == (ImportState.DONE, 2, 2)
+
+
+def test_progress_is_seen_from_another_connection_while_the_import_is_uncommitted(
+        shop, monkeypatch):
+    """What another request (the progress page) reads while the import's transaction runs:
+    the job's progress moves, the products are not there yet."""
+    monkeypatch.setattr(csv_io, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(csv_io, "PUBLISH_EVERY", 0)
+    seen: list[tuple[str, int, int]] = []
+    publish = csv_io._JobProgress._publish
+    observer = {}
+
+    def publish_and_look(progress, processed):
+        publish(progress, processed)
+        with observer["connection"].cursor() as cursor:
+            cursor.execute(f"SELECT state, processed_rows FROM {progress.table} WHERE id = %s",
+                           [progress.job_id])
+            state, rows = cursor.fetchone()
+            cursor.execute(f'SELECT count(*) FROM "{shop.schema_name}".catalog_baseproduct '
+                           "WHERE sku LIKE 'N-%%'")
+            seen.append((state, rows, cursor.fetchone()[0]))
+
+    monkeypatch.setattr(csv_io._JobProgress, "_publish", publish_and_look)
+
+    def work():
+        # A third connection, as a request showing the progress page would have.
+        observer["connection"] = connection.copy()
+        with in_schema(shop):
+            try:
+                # Created directly: import_job_create would start the job itself on commit.
+                job = ImportJob.objects.create(kind="goods", file_name="spring.csv",
+                                               content=goods_lines(1, 5).encode())
+                import_job_run(job_id=job.pk)
+                return (ImportJob.objects.get(pk=job.pk).state,
+                        Product.objects.filter(sku__startswith="N-").count(), stock_audit())
+            finally:
+                observer["connection"].close()
+                _remove_imported("N-")
+
+    assert committed_in_a_thread(work) == (ImportState.DONE, 5, [])
+    assert ("validating", 0, 0) in seen
+    importing = [(rows, products) for state, rows, products in seen if state == "importing"]
+    assert importing == [(0, 0), (2, 0), (4, 0), (5, 0)], seen
