@@ -62,6 +62,7 @@ from catalog.services.products import (
     product_update,
     products_archive,
 )
+from catalog.services.projects import project_delete, project_save
 from catalog.services.stock import stock_adjust, stock_receive
 from tenants.accounts.api_auth import IsShopStaff
 
@@ -689,7 +690,7 @@ class ProductTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Cata
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# --- programmes and tax rates (read-only) --------------------------------------------------------
+# --- programmes (written through catalog.services.projects) and tax rates (read-only) -----------
 
 # Its own schema component: products and programmes both have a `status` with different
 # choices, and drf-spectacular warns about the enum name collision (failing `check --deploy`)
@@ -701,13 +702,19 @@ class ProjectStatusField(serializers.ChoiceField):
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    status = ProjectStatusField(choices=Project.Status.choices, read_only=True)
+    status = ProjectStatusField(
+        choices=Project.Status.choices, required=False,
+        help_text=gettext_lazy("planning (the default), under_construction or completed."))
 
     class Meta:
         model = Project
         fields = ["id", "name", "slug", "status", "address", "city", "delivery_date",
                   "description", "created_at"]
-        read_only_fields = fields
+        read_only_fields = ["id", "slug", "created_at"]
+        extra_kwargs = {
+            "description": {"help_text": gettext_lazy(
+                "Basic HTML (paragraphs, lists, bold, links); anything else is removed.")},
+        }
 
 
 class TaxRateSerializer(serializers.ModelSerializer):
@@ -717,13 +724,74 @@ class TaxRateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+PROJECT_EXAMPLE = OpenApiExample(
+    "Create a programme", request_only=True,
+    value={"name": "Les Jardins de la Saône", "status": "under_construction",
+           "address": "12 quai Rambaud", "city": "Lyon", "delivery_date": "2027-06-30",
+           "description": "<p>48 flats from studio to 5 rooms, <strong>RE2020</strong>.</p>"})
+PROJECT_RESPONSE_EXAMPLE = OpenApiExample(
+    "Programme created", response_only=True, status_codes=["201"],
+    value={"id": 3, "name": "Les Jardins de la Saône", "slug": "les-jardins-de-la-saone",
+           "status": "under_construction", "address": "12 quai Rambaud", "city": "Lyon",
+           "delivery_date": "2027-06-30",
+           "description": "<p>48 flats from studio to 5 rooms, <strong>RE2020</strong>.</p>",
+           "created_at": "2026-03-02T09:10:00Z"})
+PROJECT_UPDATE_EXAMPLE = OpenApiExample(
+    "Works have started", request_only=True,
+    value={"status": "under_construction", "delivery_date": "2027-09-30"})
+PROJECT_ERROR_EXAMPLE = OpenApiExample(
+    "No name", response_only=True, status_codes=["400"],
+    value={"errors": {"name": ["This field may not be blank."]}})
+PROJECT_HAS_LOTS_EXAMPLE = OpenApiExample(
+    "Programme with lots", response_only=True, status_codes=["400"],
+    value={"errors": {NON_FIELD: [
+        "This programme has 12 lots: move or delete them before deleting the programme."]}})
+
+
+@extend_schema_view(
+    create=extend_schema(summary="Create a programme",
+                         description="The slug is made from the name (unique in the shop).",
+                         responses={201: ProjectSerializer, 400: ERROR_400},
+                         examples=[PROJECT_EXAMPLE, PROJECT_RESPONSE_EXAMPLE,
+                                   PROJECT_ERROR_EXAMPLE]),
+    update=extend_schema(summary="Update a programme (fields left out stay as they are)",
+                         responses={200: ProjectSerializer, 400: ERROR_400},
+                         examples=[PROJECT_EXAMPLE, PROJECT_ERROR_EXAMPLE]),
+    partial_update=extend_schema(summary="Change some of a programme's fields",
+                                 responses={200: ProjectSerializer, 400: ERROR_400},
+                                 examples=[PROJECT_UPDATE_EXAMPLE, PROJECT_ERROR_EXAMPLE]),
+    destroy=extend_schema(summary="Delete a programme that has no lots (its images too)",
+                          responses={204: None, 400: ERROR_400},
+                          examples=[PROJECT_HAS_LOTS_EXAMPLE]),
+)
 @extend_schema(tags=["projects"])
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _CatalogViewSet):
     serializer_class = ProjectSerializer
-    permissions_by_method = _read_only(["catalog.view_project"])
+    permissions_by_method = _crud_permissions("project")
 
     def get_queryset(self):
         return selectors.projects_list()
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = project_save(data=serializer.validated_data)
+        return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial: bool = False):
+        project = self.get_object()
+        serializer = self.get_serializer(project, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        # The service changes only the fields given: what a PATCH leaves out stays as it was.
+        project = project_save(data=serializer.validated_data, project=project)
+        return Response(self.get_serializer(project).data)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        project_delete(project=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["tax rates"])

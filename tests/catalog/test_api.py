@@ -431,3 +431,118 @@ def test_schema_documents_the_product_endpoints_with_the_kind_discriminator(shop
     assert set(product["discriminator"]["mapping"]) == {"goods", "service", "lot", "vehicle"}
     create = paths["/api/v1/products/"]["post"]["requestBody"]["content"]["application/json"]
     assert {example["value"]["kind"] for example in create["examples"].values()} == {"goods", "lot"}
+
+
+# --- programmes (projects): written through catalog.services.projects ---------------------------
+
+PROJECTS = "/api/v1/projects/"
+
+
+def patch(client: Client, url: str, data: dict):
+    return client.patch(url, data, content_type="application/json")
+
+
+def test_a_programme_is_created_with_a_slug_and_the_default_status(api, shop):
+    response = post(api, PROJECTS, {
+        "name": "Les Jardins de la Saône", "city": "Lyon", "delivery_date": "2027-06-30",
+        "description": '<p>48 flats <script>alert(1)</script><b>RE2020</b></p>'})
+
+    assert response.status_code == 201, response.json()
+    created = response.json()
+    assert created["slug"] == "les-jardins-de-la-saone" and created["status"] == "planning"
+    assert created["description"] == "<p>48 flats <b>RE2020</b></p>"
+    assert api.get(f"{PROJECTS}{created['id']}/").json() == created
+    with in_schema(shop):
+        assert Project.objects.get(pk=created["id"]).city == "Lyon"
+
+
+def test_a_programme_is_updated_field_by_field_and_keeps_its_slug(api, shop):
+    lots = project(shop)
+    url = f"{PROJECTS}{lots.pk}/"
+
+    changed = patch(api, url, {"status": "under_construction", "delivery_date": "2027-09-30"})
+    replaced = api.put(url, {"name": "Les Jardins II", "city": "Lyon"},
+                       content_type="application/json")
+
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["status"], changed.json()["name"]) == ("under_construction",
+                                                                  "Les Jardins")
+    assert replaced.status_code == 200, replaced.json()
+    assert replaced.json()["name"] == "Les Jardins II" and replaced.json()["slug"] == lots.slug
+    assert replaced.json()["delivery_date"] == "2027-09-30", "left out: kept"
+
+
+def test_an_invalid_programme_is_refused_field_by_field(api, shop):
+    missing = post(api, PROJECTS, {"city": "Lyon"})
+    blank = post(api, PROJECTS, {"name": "   "})
+    bad_status = post(api, PROJECTS, {"name": "X", "status": "sold_out"})
+    bad_date = patch(api, f"{PROJECTS}{project(shop).pk}/", {"delivery_date": "next spring"})
+
+    for response in (missing, blank, bad_status, bad_date):
+        assert response.status_code == 400
+    assert missing.json() == {"errors": {"name": ["This field is required."]}}
+    assert list(blank.json()["errors"]) == ["name"]
+    assert list(bad_status.json()["errors"]) == ["status"]
+    assert list(bad_date.json()["errors"]) == ["delivery_date"]
+    with in_schema(shop):
+        assert list(Project.objects.values_list("name", flat=True)) == ["Les Jardins"]
+
+
+def test_a_programme_without_lots_is_deleted_one_with_lots_is_refused(api, shop):
+    with in_schema(shop):
+        empty = project_save(data={"name": "Empty"})
+    lots = project(shop)
+    with in_schema(shop):
+        product_create(kind="lot", data={"sku": "L-1", "name": "Lot 1", "net_price": Decimal("1"),
+                                         "project": lots, "lot_number": "1",
+                                         "surface_m2": Decimal("40")})
+
+    refused = api.delete(f"{PROJECTS}{lots.pk}/")
+    deleted = api.delete(f"{PROJECTS}{empty.pk}/")
+
+    assert refused.status_code == 400
+    assert refused.json() == {"errors": {"non_field_errors": [
+        "This programme has 1 lot: move or delete it before deleting the programme."]}}
+    assert deleted.status_code == 204
+    with in_schema(shop):
+        assert list(Project.objects.values_list("name", flat=True)) == ["Les Jardins"]
+
+
+def test_roles_without_the_project_permissions_cannot_write_programmes(shop):
+    lots = project(shop)
+    url = f"{PROJECTS}{lots.pk}/"
+    sales = api_client(shop, make_staff(shop, "sales@example.test", "sales"))
+    manager = api_client(shop, make_staff(shop, "manager@example.test", "manager"))
+
+    assert sales.get(url).status_code == 200
+    assert post(sales, PROJECTS, {"name": "New"}).status_code == 403
+    assert patch(sales, url, {"name": "Renamed"}).status_code == 403
+    assert sales.delete(url).status_code == 403
+    assert patch(manager, url, {"city": "Lyon"}).status_code == 200
+    assert manager.delete(url).status_code == 403, "deleting is the owner's (delete_project)"
+    with in_schema(shop):
+        assert Project.objects.get().name == "Les Jardins"
+
+
+def test_a_shops_programmes_are_invisible_from_another_shop(shop, other_shop):
+    lots = project(shop)
+    url = f"{PROJECTS}{lots.pk}/"
+    other = api_client(other_shop)
+
+    assert other.get(PROJECTS).json()["results"] == []
+    assert other.get(url).status_code == 404
+    assert patch(other, url, {"name": "Taken"}).status_code == 404
+    assert other.delete(url).status_code == 404
+    with in_schema(shop):
+        assert Project.objects.get(pk=lots.pk).name == "Les Jardins"
+
+
+def test_schema_documents_programme_writes_with_examples(shop_client):
+    paths = shop_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    assert {"get", "post"} <= set(paths[PROJECTS])
+    assert {"get", "put", "patch", "delete"} <= set(paths[f"{PROJECTS}{{id}}/"])
+    create = paths[PROJECTS]["post"]
+    assert create["requestBody"]["content"]["application/json"]["examples"]
+    assert "400" in create["responses"] and "400" in paths[f"{PROJECTS}{{id}}/"]["delete"][
+        "responses"]
