@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import PRODUCT_KINDS, BaseProduct, LotAvailability
@@ -19,6 +19,7 @@ from catalog.pricing import ZERO as MONEY_ZERO
 from catalog.pricing import Line, Totals, gross, line_totals, totals
 from catalog.selectors import kind_by_ctype
 from sales.models import (
+    Address,
     Cart,
     CartLine,
     Customer,
@@ -83,6 +84,16 @@ def customers_for_dashboard(*, q: str = "", kind: str = "", state: str = "",
     return qs.order_by(sort, "-id")
 
 
+def addresses_for_customer(customer: Customer) -> QuerySet[Address]:
+    """A customer's address book, defaults first."""
+    return customer.addresses.order_by("-is_default_billing", "-is_default_shipping", "id")
+
+
+def address_get_for_customer(*, customer: Customer, pk: int) -> Address | None:
+    """One of this customer's addresses; None for anyone else's, whatever id is asked."""
+    return Address.objects.filter(customer=customer, pk=pk).first()
+
+
 def customer_get(*, pk: int) -> Customer | None:
     return Customer.objects.select_related("user").prefetch_related("addresses").filter(
         pk=pk).first()
@@ -98,6 +109,11 @@ def cart_for_request(request) -> Cart | None:
         return Cart.objects.filter(customer=customer).first()
     token = request.session.get(CART_SESSION_KEY) if hasattr(request, "session") else None
     return Cart.objects.filter(token=token).first() if token else None
+
+
+def product_for_cart(*, pk: int) -> BaseProduct | None:
+    """A product a visitor asks to add (the real subclass: lots and stock rules differ)."""
+    return BaseProduct.objects.select_related("tax_rate").filter(pk=pk).first()
 
 
 def cart_item_count(cart: Cart | None) -> int:
@@ -139,6 +155,11 @@ class CartView:
     @property
     def count(self) -> int:
         return len(self.rows)
+
+
+def _money(value: Decimal) -> str:
+    """An amount as the visitor's locale writes it (1 234,56 in French), for messages."""
+    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
 
 
 def _empty_totals() -> Totals:
@@ -186,7 +207,8 @@ def cart_view(cart: Cart | None) -> CartView:
         if line.unit_net_seen != product.net_price and not row.blocking:
             row.previous_unit_gross = gross(line.unit_net_seen, rate)
             row.problems.append(_("The price changed from %(old)s to %(new)s.")
-                                % {"old": row.previous_unit_gross, "new": row.unit_gross})
+                                % {"old": _money(row.previous_unit_gross),
+                                   "new": _money(row.unit_gross)})
         rows.append(row)
     summary = totals([Line(unit_net=r.product.net_price, quantity=r.quantity,
                            rate_percent=r.product.tax_rate.rate) for r in rows])
@@ -282,6 +304,25 @@ def orders_for_customer(customer: Customer) -> QuerySet[Order]:
 def order_get_for_customer(*, customer: Customer, number: str) -> Order | None:
     return (Order.objects.filter(customer=customer, number=number)
             .prefetch_related("lines").first())
+
+
+def order_get_for_visitor(*, customer: Customer | None, guest_numbers=(), number: str = "",
+                          checkout_key: str = "") -> Order | None:
+    """An order the visitor placed: a registered customer's own, or one a guest placed in this
+    session (its number kept in the session). None for anyone else's, whatever is asked."""
+    if not number and not checkout_key:
+        return None
+    qs = Order.objects.select_related("customer").prefetch_related("lines")
+    qs = qs.filter(number=number) if number else qs.filter(checkout_key=checkout_key)
+    owner = Q(number__in=list(guest_numbers))
+    if customer is not None:
+        owner |= Q(customer=customer)
+    return qs.filter(owner).first()
+
+
+def order_for_quote(quote: Quote) -> Order | None:
+    """The order an accepted quote became, if it was converted."""
+    return Order.objects.filter(quote=quote).first()
 
 
 # ---------------------------------------------------------------------------------------------
