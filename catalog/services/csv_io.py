@@ -737,6 +737,8 @@ def _write_all(rows: list[_Row], *, model: type[BaseProduct], by: User | None,
     new_rows = [row for row in rows if row.existing is None]
     taken_slugs = set(BaseProduct.objects.values_list("slug", flat=True)) if new_rows else set()
     ctype = ContentType.objects.get_for_model(model, for_concrete_model=False)
+    _lock_existing([row for row in rows if row.existing is not None
+                    and (row.changed or row.status is not None)], model=model)
     for start in range(0, len(rows), WRITE_CHUNK):
         chunk = rows[start:start + WRITE_CHUNK]
         _insert_new([row for row in chunk if row.existing is None], model=model, ctype=ctype,
@@ -813,13 +815,20 @@ def _insert_subclass_rows(model: type[BaseProduct], products: list[BaseProduct])
         cursor.execute(sql, params)
 
 
-def _update_changed(rows: list[_Row], *, model: type[BaseProduct]) -> None:
+def _lock_existing(rows: list[_Row], *, model: type[BaseProduct]) -> None:
+    """Every product the file will change, locked before the first write, in id order, kind
+    and base tables both, as the stock services lock lots: two imports (or an import and a
+    sale) touching the same products wait for each other instead of deadlocking."""
     if not rows:
         return
-    # Locked in id order, kind and base tables both, as the stock services lock lots.
     parents = [f.name for f in model._meta.local_concrete_fields if f.one_to_one and f.primary_key]
     list(model.objects.select_for_update(of=("self", *parents))
          .filter(pk__in=[row.product.pk for row in rows]).order_by("pk").only("pk", "sku"))
+
+
+def _update_changed(rows: list[_Row], *, model: type[BaseProduct]) -> None:
+    if not rows:
+        return
     editable = {f.name for f in model._meta.concrete_fields} - {
         "id", "baseproduct_ptr", "polymorphic_ctype", "slug", "status", "availability",
         "option_expires_at", "created_at", "updated_at"}
