@@ -142,6 +142,11 @@ def _qty(quantity: Decimal) -> str:
     return formats.number_format(quantity.normalize(), use_l10n=True)
 
 
+def _pct(rate: Decimal) -> str:
+    """A rate as people write it: 20, 5.5 (5,5 in French)."""
+    return _qty(rate)
+
+
 def _query(request: HttpRequest, **changes) -> QueryDict:
     """The list's current query with `changes` applied (None removes a key) and no page."""
     query = request.GET.copy()
@@ -246,6 +251,12 @@ ORDER_COLUMNS = [("number", gettext_lazy("Order"), False), ("date", gettext_lazy
                  ("status", gettext_lazy("Status"), False)]
 
 
+# The columns a row prints: addresses (JSON) and the rest stay in the database.
+ORDER_ROW_FIELDS = ("number", "status", "placed_at", "gross_total", "currency", "email",
+                    "customer", "customer__kind", "customer__first_name",
+                    "customer__last_name", "customer__company_name", "customer__email")
+
+
 def _order_row(order: Order) -> dict:
     """Everything a list row prints, as strings: the template stays a loop of plain lookups."""
     customer = order.customer
@@ -280,7 +291,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     qs = orders_for_dashboard(
         q=(values.get("q") or "").strip(), status=values.get("status") or "",
         customer=values.get("customer"), date_from=values.get("date_from"),
-        date_to=values.get("date_to"), sort=ORDER_SORTS[sort])
+        date_to=values.get("date_to"), sort=ORDER_SORTS[sort]).only(*ORDER_ROW_FIELDS)
     page = paginate(qs, page=values.get("page"), query=request.GET)
     rows = [_order_row(order) for order in page.items]
     path = request.path
@@ -319,12 +330,14 @@ def _order_context(request: HttpRequest, order: Order, **forms) -> dict:
     summary = order.compute_totals(lines)
     labels = dict(OrderStatus.choices)
     line_rows = [{"name": line.name, "sku": line.sku, "qty": _qty(line.quantity),
-                  "unit_net": line.unit_net, "rate": line.tax_rate,
-                  "discount": line.discount_percent, "net": line.net} for line in lines]
+                  "unit_net": line.unit_net, "rate": _pct(line.tax_rate),
+                  "discount": _pct(line.discount_percent) if line.discount_percent else "",
+                  "net": line.net} for line in lines]
     return {
         "order": order, "buttons": buttons, "line_rows": line_rows, "totals": summary,
-        "vat_rows": [{"rate": rate, "base": base, "vat": tax}
+        "vat_rows": [{"rate": rate, "rate_text": _pct(rate), "base": base, "vat": tax}
                      for rate, (base, tax) in summary.vat_by_rate.items()],
+        "discount": _pct(order.discount_percent) if order.discount_percent else "",
         "history": _history_rows(order_history(order), labels),
         "cancel_form": forms.get("cancel_form") or OrderCancelForm(),
         "ship_form": forms.get("ship_form") or OrderShipForm(),
@@ -546,6 +559,8 @@ def _quote_context(request: HttpRequest, quote: Quote, **parts) -> dict:
     for line in lines:
         amounts = line_totals(line.pricing_line(), quote.currency)
         rows.append({"line": line, "net": amounts.net, "qty": _qty(line.quantity),
+                     "rate": _pct(line.tax_rate),
+                     "discount": _pct(line.discount_percent) if line.discount_percent else "",
                      "form": (line_errors.get(line.pk) or _line_form(line)) if editable else None,
                      "url": reverse("sales_dashboard:quote_line_edit", args=[quote.pk, line.pk]),
                      "remove_url": reverse("sales_dashboard:quote_line_remove",
@@ -565,8 +580,9 @@ def _quote_context(request: HttpRequest, quote: Quote, **parts) -> dict:
         "can_edit": can_edit,
         "lines_net": before_global.net,
         "global_discount": before_global.net - summary.net,
-        "vat_rows": [{"rate": rate, "base": base, "vat": tax}
+        "vat_rows": [{"rate": rate, "rate_text": _pct(rate), "base": base, "vat": tax}
                      for rate, (base, tax) in summary.vat_by_rate.items()],
+        "discount": _pct(quote.discount_percent) if quote.discount_percent else "",
         "buttons": buttons,
         "can_revise": quote.status == QuoteStatus.SENT and can_edit,
         "read_only_reason": _read_only_reason(quote, can_edit),
