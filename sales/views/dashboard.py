@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -189,6 +190,15 @@ def _chips(request: HttpRequest, path: str, choices, current: str) -> list[dict]
 def _form_error(form, exc: SalesError) -> None:
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
+
+
+def _field_or_message(request: HttpRequest, form, exc: SalesError) -> None:
+    """A field's mistake goes next to the field; anything else (the quote is no longer a
+    draft, the line was removed meanwhile) is a message: the form may no longer be shown."""
+    if exc.field in form.fields:
+        form.add_error(exc.field, exc.message)
+    else:
+        messages.error(request, exc.message)
 
 
 def _partial_with_oob(request: HttpRequest, template: str, main: str, context: dict,
@@ -622,22 +632,24 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, TEMPLATE_QUOTE, _quote_context(request, quote))
     if not request.user.has_perm("sales.change_quote"):
-        raise Http404
-    form = QuoteForm(request.POST)
+        raise PermissionDenied(_("Your role does not allow editing quotes."))
+    form, status = QuoteForm(request.POST), 422
     if form.is_valid():
         try:
             quote_update(quote=quote, by=request.user, data=form.service_data())
         except SalesError as exc:
-            _form_error(form, exc)
+            _field_or_message(request, form, exc)
         else:
             messages.success(request, _("Quote details saved."))
             if not request.htmx:
                 return redirect("sales_dashboard:quote_detail", pk=pk)
-            form = None
+            form, status = None, 200
     quote = _quote_or_404(pk)
     context = _quote_context(request, quote, fields_form=form)
-    status = 422 if form is not None and form.errors else 200
     if request.htmx:
+        if not context["editable"]:  # sent meanwhile: the form is gone, show the page
+            return HttpResponseClientRedirect(reverse("sales_dashboard:quote_detail",
+                                                      args=[pk]))
         return _partial_with_oob(request, TEMPLATE_QUOTE, "quote-fields", context,
                                  oob=("quote-lines",), status=status)
     return render(request, TEMPLATE_QUOTE, context, status=status)
@@ -687,7 +699,7 @@ def quote_line_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                                         discount_percent=data["discount_percent"] or ZERO)
             row = quote_line_add(quote=quote, line=line, by=request.user)
         except SalesError as exc:
-            _form_error(form, exc)
+            _field_or_message(request, form, exc)
         else:
             messages.success(request, _("Line added: %(name)s.") % {"name": row.name})
             return _lines_answer(request, pk, 200)
@@ -712,7 +724,7 @@ def quote_line_edit(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse
             quote_line_update(quote=quote, line_id=line.pk, data=form.service_data(),
                               by=request.user)
         except SalesError as exc:
-            _form_error(form, exc)
+            _field_or_message(request, form, exc)
         else:
             messages.success(request, _("Line updated."))
             return _lines_answer(request, pk, 200)
