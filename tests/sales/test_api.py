@@ -328,6 +328,18 @@ def test_send_and_accept_give_an_order_with_its_stock_reserved(api, shop):
         assert stock_audit() == []
 
 
+def test_sending_emails_the_customer_a_link_on_the_shops_host(api, shop, mailoutbox,
+                                                              django_capture_on_commit_callbacks):
+    quote = post(api, QUOTES, _quote_payload(customer(shop).pk, goods(shop).pk)).json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = post(api, f"{QUOTES}{quote['id']}/send/")
+
+    assert sent.status_code == 200
+    assert [mail.to for mail in mailoutbox] == [["marie@example.test"]]
+    assert f"http://{host_of(shop)}/q/" in mailoutbox[0].body
+
+
 def test_an_acceptance_short_of_stock_is_converted_once_stock_arrives(api, shop):
     bike = goods(shop, stock="1")
     quote = post(api, QUOTES, _quote_payload(customer(shop).pk, bike.pk)).json()
