@@ -620,6 +620,29 @@ def test_slugs_taken_by_the_shop_or_the_file_get_a_suffix(shop):
             "OLD": "fitting", "F-1": "fitting-2", "F-2": "fitting-3"}
 
 
+def test_an_update_writes_what_the_file_gives_in_both_tables_and_keeps_the_rest(shop, goods,
+                                                                                 lots):
+    with in_schema(shop):
+        before = Product.objects.get(sku="BIKE-1").updated_at
+        goods_report = import_file("goods", "sku,weight_kg,category,description,spec:colour\n"
+                                            "BIKE-1,,,<p>New <em>look</em></p>,blue\n")
+        lots_report = import_file("lot", "sku,floor,orientation,rooms,surface_m2\n"
+                                         "LOT-A01,-2,,4,\"70,25\"\n")
+
+        assert (goods_report.ok, lots_report.ok) == (True, True), (goods_report.errors,
+                                                                   lots_report.errors)
+        racer = Product.objects.get(sku="BIKE-1")
+        assert (racer.weight_kg, racer.category, racer.description) == (
+            None, None, "<p>New <em>look</em></p>")
+        assert racer.specs == {"frame_size": "54.5", "electric": False, "colour": "blue"}
+        assert racer.length_cm == Decimal("170.0"), "a column the file leaves out is kept"
+        assert racer.updated_at > before
+        lot = RealEstateLot.objects.get(sku="LOT-A01")
+        assert (lot.floor, lot.orientation, lot.rooms, lot.surface_m2) == (-2, "", 4,
+                                                                          Decimal("70.25"))
+        assert RealEstateLot.objects.get(sku="LOT-B12").floor == 2
+
+
 def test_writing_costs_the_same_queries_for_3_or_30_new_goods(shop, django_assert_max_num_queries):
     with in_schema(shop):
         import_file("goods", goods_lines(0, 1))  # content type and plan caches
