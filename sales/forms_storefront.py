@@ -140,9 +140,10 @@ class CheckoutForm(forms.Form):
         self.fields["payment_method"].choices = [
             (m.value, m.label) for m in STOREFRONT_PAYMENT_METHODS]
         self.fields.update(_address_fields("billing_", required=False))
+        self.fields["billing_full_name"].help_text = _("Leave empty to use your name.")
         self.fields.update(_address_fields("shipping_", required=False))
         if not self.is_bound:
-            if len(self.options) == 1:
+            if self.options:  # the shop's first option, as it ordered them
                 self.initial.setdefault("shipping_method", next(iter(self.options)))
             self.initial.setdefault("payment_method", STOREFRONT_PAYMENT_METHODS[0].value)
             self.initial.setdefault("shipping_choice", SAME)

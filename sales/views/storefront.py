@@ -296,7 +296,7 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
     addresses = list(addresses_for_customer(customer)) if customer is not None else []
     options = shipping_options(goods_gross=view.totals.gross)
     stored = request.session.get(CHECKOUT_SESSION_KEY)
-    initial = stored["form"] if stored else _initial_for(customer, addresses)
+    initial = dict(stored["form"]) if stored else _initial_for(customer, addresses)
     form = CheckoutForm(request.POST or None, initial=initial, addresses=addresses,
                         shipping_options=options)
     if request.method == "POST" and form.is_valid():
