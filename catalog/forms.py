@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
@@ -160,13 +161,18 @@ PRODUCT_SORTS = {
 
 
 class ProductFilterForm(forms.Form):
+    """The product list's filter bar. Categories come from the caller (one query it already
+    made), and `selects` gives the template plain options to print: Django's widget templates
+    would cost more than the whole table on the list's every request."""
+
+    SELECTS = ("kind", "category", "status", "stock")
+
     q = forms.CharField(label=_("Search"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[
         ("", _("All kinds")), ("goods", _("Goods")), ("service", _("Services")),
         ("lot", _("Real-estate lots")), ("vehicle", _("Vehicles"))])
-    category = forms.ModelChoiceField(label=_("Category"), required=False,
-                                      queryset=Category.objects.order_by("path"),
-                                      empty_label=_("All categories"))
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int,
+                                      empty_value=None)
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("Active and archived"))] + ProductStatus.choices)
     stock = forms.ChoiceField(label=_("Stock"), required=False, choices=[
@@ -174,6 +180,27 @@ class ProductFilterForm(forms.Form):
         ("out", _("Out of stock"))])
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in PRODUCT_SORTS])
     page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, categories: Iterable[Category] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._categories = {category.pk: category for category in categories}
+        self.fields["category"].choices = [("", _("All categories"))] + [
+            (pk, category.name) for pk, category in self._categories.items()]
+
+    def clean_category(self) -> Category | None:
+        pk = self.cleaned_data.get("category")
+        return self._categories.get(pk) if pk is not None else None
+
+    def selects(self) -> list[dict]:
+        """name, label and (value, label, selected) options of each select, as Django's Select
+        widget would render them: the value the visitor sent is selected."""
+        out = []
+        for name in self.SELECTS:
+            field = self.fields[name]
+            current = str(self.data.get(name, "")) if self.is_bound else ""
+            out.append({"name": name, "label": field.label, "options": [
+                (str(value), label, str(value) == current) for value, label in field.choices]})
+        return out
 
 
 class StockAdjustForm(forms.Form):

@@ -7,6 +7,8 @@ length; detail pages load the real subclass.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -60,15 +62,17 @@ def _list_queryset() -> QuerySet[BaseProduct]:
             .prefetch_related(_default_images()))
 
 
-def products_for_dashboard(*, q: str = "", kind: str = "", category: Category | None = None,
-                           status: str = "", stock_state: str = "", sort: str = "name"
-                           ) -> QuerySet[BaseProduct]:
-    qs = _list_queryset()
+def _dashboard_filter(qs: QuerySet[BaseProduct], *, q: str, kind: str,
+                      category: Category | None, status: str, stock_state: str
+                      ) -> QuerySet[BaseProduct]:
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(sku__icontains=q))
     if kind in PRODUCT_KINDS:
-        ctype = ContentType.objects.get_for_model(PRODUCT_KINDS[kind])
-        qs = qs.filter(polymorphic_ctype=ctype)
+        # By the content type's natural key, joined: no content type lookup (django-tenants
+        # empties ContentType's cache on every request, so get_for_model would be a query).
+        meta = PRODUCT_KINDS[kind]._meta
+        qs = qs.filter(polymorphic_ctype__app_label=meta.app_label,
+                       polymorphic_ctype__model=meta.model_name)
     if category is not None:
         qs = qs.filter(Q(category=category) | Q(category__path__startswith=f"{category.path}/"))
     if status in ProductStatus.values:
@@ -80,7 +84,151 @@ def products_for_dashboard(*, q: str = "", kind: str = "", category: Category | 
                        product__low_stock_threshold__gte=F("stock__on_hand") - F("stock__reserved"))
     elif stock_state == "in_stock":
         qs = qs.filter(stock__on_hand__gt=F("stock__reserved"))
+    return qs
+
+
+def products_for_dashboard(*, q: str = "", kind: str = "", category: Category | None = None,
+                           status: str = "", stock_state: str = "", sort: str = "name"
+                           ) -> QuerySet[BaseProduct]:
+    qs = _dashboard_filter(_list_queryset(), q=q, kind=kind, category=category, status=status,
+                           stock_state=stock_state)
     return qs.order_by(sort, "id")
+
+
+# --- dashboard product list: one query per page -----------------------------------------------
+KIND_BY_MODEL_NAME = {model._meta.model_name: kind for kind, model in PRODUCT_KINDS.items()}
+# Columns a sort may use (catalog.forms.PRODUCT_SORTS); the filtered rows carry them.
+_SORTABLE = ("name", "sku", "net_price", "updated_at")
+# One page of rows, with the total. {filtered} is the ORM's SQL for the filtered products, read
+# twice (the total, and the page's ids picked by {ids}); PostgreSQL inlines it each time, so its
+# indexes serve both. What a row shows from other tables is read by scalar subqueries rather than
+# joins: they run for the page's rows only, and they spare the planner a six-table join order
+# search (which took longer than running the query).
+_PAGE_SQL = """
+SELECT p.id, p.name, p.sku, p.net_price, p.status,
+       (SELECT c.name FROM catalog_category c WHERE c.id = p.category_id),
+       (SELECT t.rate FROM catalog_taxrate t WHERE t.id = p.tax_rate_id),
+       s.on_hand, s.reserved,
+       (SELECT l.availability FROM catalog_realestatelot l WHERE l.baseproduct_ptr_id = p.id),
+       (SELECT ct.model FROM django_content_type ct WHERE ct.id = p.polymorphic_ctype_id),
+       (SELECT COALESCE(NULLIF(i.thumbnail, ''), i.image) FROM catalog_productimage i
+         WHERE i.product_id = p.id AND i.is_default LIMIT 1),
+       (SELECT COUNT(*) FROM ({filtered}) AS counted)
+FROM catalog_baseproduct p
+LEFT JOIN catalog_stocklevel s ON s.product_id = p.id
+WHERE p.id IN ({ids})
+ORDER BY {outer_order}
+"""
+_PAGE_COLUMNS = ("pk", "name", "sku", "net_price", "status", "category_name", "tax_rate",
+                 "on_hand", "reserved", "availability", "model", "main_image", "total")
+
+
+def _order_sql(ordering: tuple[str, ...], table: str = "") -> str:
+    parts = []
+    for field in ordering:
+        name = field.lstrip("-")
+        if name not in (*_SORTABLE, "id"):
+            raise ValueError(f"cannot sort the product list by {field!r}")
+        column = f"{table}.{name}" if table else name
+        parts.append(f"{column} {'DESC' if field.startswith('-') else 'ASC'}")
+    return ", ".join(parts)
+
+
+@dataclass
+class DashboardProducts:
+    """The staff product list, for `tenants.pagination.paginate`: `count()` and slicing as a
+    queryset has, but the page comes with its total in one query.
+
+    The paginator asks for the count first, then for the slice of the page; `page` says in
+    advance which page that will be, so `count()` reads it. Only a page past the end (a stale
+    bookmark) costs more: a count, then the last page.
+
+    Why raw SQL around the ORM's: building and compiling this page as one queryset (joins,
+    two subqueries, a union) cost more CPU than the rest of the request. The filters stay the
+    ORM's (`_dashboard_filter`, shared with the API); the SQL here is fixed but for the sort,
+    which is checked against `_SORTABLE`.
+
+    The unfiltered list sorted by name is what staff see first, and PostgreSQL would read and
+    sort every product of the shop for it (the only index on name is (status, name)). Its ids
+    are read per status instead: each branch walks that index and stops after offset + limit
+    rows, and a merge of the branches keeps the order, so the page costs the same with 10 or
+    10,000 products. Every product has one of ProductStatus's values (the services write only
+    those), so the branches cover them all. A filtered list is left to the planner: walking
+    the index for a search that matches a few products would read the whole index."""
+
+    filtered: QuerySet[BaseProduct]
+    ordering: tuple[str, ...]
+    by_status: bool
+    page: int
+    per_page: int
+    _rows: list[dict] | None = None
+    _offset: int = 0
+    _total: int | None = None
+
+    def _fetch(self, offset: int, limit: int) -> list[dict]:
+        filtered, params = (self.filtered.order_by().values("id", "status", *_SORTABLE)
+                            .query.sql_with_params())
+        order = _order_sql(self.ordering)
+        if self.by_status:
+            branches = " UNION ALL ".join(
+                f"(SELECT id, {', '.join(_SORTABLE)} FROM ({filtered}) AS f "  # noqa: S608
+                f"WHERE status = %s ORDER BY {order} LIMIT %s)" for _status in ProductStatus.values)
+            ids = f"SELECT id FROM ({branches}) AS b ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
+            ids_params = [value for status in ProductStatus.values
+                          for value in (*params, status, offset + limit)]
+        else:
+            ids = f"SELECT id FROM ({filtered}) AS f ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
+            ids_params = [*params]
+        ids_params += [limit, offset]
+        sql = _PAGE_SQL.format(filtered=filtered, ids=ids,
+                               outer_order=_order_sql(self.ordering, table="p"))
+        with connection.cursor() as cursor:
+            # The filter is the ORM's compiled SQL with its own parameters; the rest is fixed
+            # text and checked column names.
+            cursor.execute(sql, [*params, *ids_params])  # noqa: S608
+            rows = [dict(zip(_PAGE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            row["kind"] = KIND_BY_MODEL_NAME.get(row["model"], "goods")
+        return rows
+
+    def count(self) -> int:
+        if self._total is None:
+            self._offset = max(self.page - 1, 0) * self.per_page
+            self._rows = self._fetch(self._offset, self.per_page)
+            if self._rows:
+                self._total = self._rows[0]["total"]
+            elif self._offset == 0:
+                self._total = 0
+            else:  # past the end: the paginator will ask for the last page
+                self._total = self.filtered.count()
+                self._rows = None
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[dict]:
+        start, stop = index.start or 0, index.stop
+        if self._rows is None or start != self._offset:
+            self._offset, self._rows = start, self._fetch(start, stop - start)
+        return self._rows[:stop - start]
+
+
+def product_page_for_dashboard(*, q: str = "", kind: str = "", category: Category | None = None,
+                               status: str = "", stock_state: str = "", sort: str = "name",
+                               page: int = 1, per_page: int) -> DashboardProducts:
+    """The staff product list, filtered and sorted, one page at a time: rows are dicts with
+    _PAGE_COLUMNS and `kind`. Pass it to `tenants.pagination.paginate` with the same page
+    number and page size."""
+    filtered = _dashboard_filter(BaseProduct.objects.non_polymorphic(), q=q, kind=kind,
+                                 category=category, status=status, stock_state=stock_state)
+    ordering = (sort, "id")
+    _order_sql(ordering)  # refuse an unknown sort now, not when the page is read
+    unfiltered = not (q or kind in PRODUCT_KINDS or category is not None
+                      or status in ProductStatus.values or stock_state in STOCK_STATES)
+    by_status = unfiltered and sort.lstrip("-") == "name"
+    return DashboardProducts(filtered=filtered, ordering=ordering, by_status=by_status,
+                             page=page, per_page=per_page)
 
 
 def products_for_storefront(*, q: str = "", category: Category | None = None,
@@ -124,6 +272,12 @@ def low_stock(*, limit: int = 10) -> list[BaseProduct]:
 
 def categories_tree() -> QuerySet[Category]:
     return Category.objects.order_by("path")
+
+
+def category_choices() -> list[Category]:
+    """Every category, tree order, with what a filter select needs (id, name; path to filter
+    by subtree): one plain query (a form field's choices would use a server-side cursor)."""
+    return list(Category.objects.order_by("path").only("pk", "name", "path"))
 
 
 def category_by_path(path: str) -> Category | None:

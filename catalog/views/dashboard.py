@@ -31,17 +31,20 @@ from catalog.models import (
     BaseProduct,
     Category,
     LotAvailability,
+    ProductImage,
+    ProductStatus,
     ProductType,
     Project,
     SpecDefinition,
 )
+from catalog.pricing import gross
 from catalog.selectors import (
     categories_tree,
-    kind_by_ctype,
+    category_choices,
     lot_availability_counts,
     low_stock,
     product_get,
-    products_for_dashboard,
+    product_page_for_dashboard,
     project_lots,
     projects_list,
     stock_movements_for,
@@ -63,7 +66,7 @@ from catalog.services.products import (
 from catalog.services.projects import project_save
 from catalog.services.stock import stock_adjust, stock_receive
 from tenants.accounts.views import staff_required
-from tenants.pagination import paginate
+from tenants.pagination import PER_PAGE, paginate
 
 KIND_CHOICES = [
     ("goods", gettext_lazy("Goods"),
@@ -88,18 +91,19 @@ def _form_error(form, exc: CatalogError) -> None:
 @require_GET
 @staff_required("catalog.view_baseproduct")
 def product_list(request: HttpRequest) -> HttpResponse:
-    form = ProductFilterForm(request.GET or None)
+    form = ProductFilterForm(request.GET or None, categories=category_choices())
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "name"
-    qs = products_for_dashboard(
+    number = data.get("page") or 1
+    products = product_page_for_dashboard(
         q=data.get("q", ""), kind=data.get("kind", ""), category=data.get("category"),
         status=data.get("status", ""), stock_state=data.get("stock", ""),
-        sort=PRODUCT_SORTS[sort],
+        sort=PRODUCT_SORTS[sort], page=number, per_page=PER_PAGE,
     )
-    page = paginate(qs, page=data.get("page"), query=request.GET)
-    kinds = kind_by_ctype()
-    rows = [_row(p, kinds) for p in page.items]
-    context = {"form": form, "page": page, "rows": rows, "sort": sort,
+    page = paginate(products, page=number, query=request.GET, per_page=PER_PAGE)
+    labels = _RowLabels()
+    rows = [_row(p, labels) for p in page.items]
+    context = {"form": form, "selects": form.selects(), "page": page, "rows": rows, "sort": sort,
                "can_edit": request.user.has_perm("catalog.change_baseproduct")}
     template = "catalog/dashboard/product_list.html"
     if request.htmx and request.htmx.target == "product-table":
@@ -112,37 +116,49 @@ _PRODUCT_URL_PREFIX = SimpleLazyObject(
     lambda: reverse("catalog_dashboard:product_detail", args=[0])[:-2])
 
 
-def _row(product: BaseProduct, kinds: dict[int, str]) -> dict:
+class _RowLabels:
+    """The words a page of rows repeats, translated once per page (the active language)."""
+
+    def __init__(self) -> None:
+        self.kinds = {kind: str(model.KIND_LABEL) for kind, model in PRODUCT_KINDS.items()}
+        self.statuses = {value: str(label) for value, label in ProductStatus.choices}
+        self.availability = {value: str(label) for value, label in LotAvailability.choices}
+        self.out_of_stock = _("Out of stock")
+        self.available = _("available")
+        self.select = _("Select %(name)s")
+        self.storage = ProductImage._meta.get_field("image").storage
+
+
+def _row(product: dict, labels: _RowLabels) -> dict:
     """Everything a list row prints, as strings: the template stays a loop of plain lookups."""
-    kind = kinds.get(product.polymorphic_ctype_id, "goods")
-    stock = getattr(product, "stock", None) if PRODUCT_KINDS[kind].STOCKED else None
-    lot = getattr(product, "realestatelot", None) if kind == "lot" else None
-    image = product.default_images[0] if product.default_images else None
+    kind = product["kind"]
     stock_text, stock_class = "", ""
-    if stock is not None:
-        free = stock.available
-        stock_text = (_("Out of stock") if free <= 0
-                      else f"{number_format(free.normalize(), use_l10n=True)} {_('available')}")
+    if PRODUCT_KINDS[kind].STOCKED and product["on_hand"] is not None:
+        free = product["on_hand"] - product["reserved"]
+        stock_text = (labels.out_of_stock if free <= 0
+                      else f"{number_format(free.normalize(), use_l10n=True)} {labels.available}")
         stock_class = "stock-level stock-out" if free <= 0 else "stock-level"
-    elif lot is not None:
-        stock_text, stock_class = lot.get_availability_display(), f"badge badge-{lot.availability}"
+    elif kind == "lot" and product["availability"]:
+        availability = product["availability"]
+        stock_text = labels.availability.get(availability, availability)
+        stock_class = f"badge badge-{availability}"
+    image = product["main_image"]
     return {
-        "product": product,
-        "pk": product.pk,
-        "url": f"{_PRODUCT_URL_PREFIX}{product.pk}/",
-        "name": product.name,
-        "sku": product.sku,
-        "category": product.category.name if product.category_id else "",
-        "select_label": _("Select %(name)s") % {"name": product.name},
+        "pk": product["pk"],
+        "url": f"{_PRODUCT_URL_PREFIX}{product['pk']}/",
+        "name": product["name"],
+        "sku": product["sku"],
+        "category": product["category_name"] or "",
+        "select_label": labels.select % {"name": product["name"]},
         "kind": kind,
-        "kind_label": PRODUCT_KINDS[kind].KIND_LABEL,
-        "gross": number_format(product.get_price(), 2, use_l10n=True, force_grouping=True),
+        "kind_label": labels.kinds[kind],
+        "gross": number_format(gross(product["net_price"], product["tax_rate"]), 2,
+                               use_l10n=True, force_grouping=True),
         "stock_text": stock_text,
         "stock_class": stock_class,
-        "status": product.status,
-        "status_label": product.get_status_display(),
-        "image_url": (image.thumbnail.url if image and image.thumbnail
-                      else image.image.url if image else ""),
+        "status": product["status"],
+        "status_label": labels.statuses.get(product["status"], product["status"]),
+        "image_url": labels.storage.url(image) if image else "",
     }
 
 

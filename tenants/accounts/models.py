@@ -77,8 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def role(self) -> str | None:
-        """The staff role (group name): one query per request at most (staff selectors
-        prefetch groups, so lists cost none)."""
+        """The staff role (group name): one query at most (staff selectors prefetch groups, so
+        lists cost none; the request's user comes with it from StaffBackend.get_user, which
+        assigns it)."""
         for group in self.groups.all():
             return group.name
         return None

@@ -2,6 +2,10 @@
 
     python -m tests.bench.catalog            # writes the "Catalog (issue 3)" section of docs/benchmarks.md
     python -m tests.bench.catalog --quick    # 1,000 products, shorter runs, prints only
+    python -m tests.bench.catalog --db bench_catalog_me   # a database name of one's own
+
+The database is dropped and re-created: two runs at once on one machine (several people share
+the embedded cluster) must use different `--db` names, or each would drop the other's shops.
 
 Method: a database of its own (`bench_catalog`) on the embedded cluster; a shop with 10,000
 products (all four kinds, stock levels, lots) and one with 10. The app runs under gunicorn
@@ -34,8 +38,8 @@ GOALS = {"storefront": 0.5, "dashboard": 0.2}
 MAX_QUERIES = 8
 
 
-def server_env(cluster: Cluster, *, cache_seconds: int) -> dict[str, str]:
-    return app_env(cluster, DB, DEBUG="0", SECRET_KEY="bench-" + "x" * 50,
+def server_env(cluster: Cluster, db: str, *, cache_seconds: int) -> dict[str, str]:
+    return app_env(cluster, db, DEBUG="0", SECRET_KEY="bench-" + "x" * 50,
                    BASE_DOMAIN="localhost", SECURE_SSL_REDIRECT="0", BENCHMARK_VIEWS="1",
                    STOREFRONT_CACHE_SECONDS=str(cache_seconds), LOG_LEVEL="WARNING")
 
@@ -110,16 +114,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.catalog")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--db", default=DB, help=f"database to (re)create (default {DB})")
     args = parser.parse_args(argv)
+    db = args.db
     products = 1_000 if args.quick else 10_000
     seconds = args.seconds or (4.0 if args.quick else 15.0)
     logdir = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
     cluster = Cluster()
     started = datetime.now(UTC)
 
-    print(f"preparing {DB}: {products} products ...", flush=True)
-    cluster.create(DB)
-    env = app_env(cluster, DB)
+    print(f"preparing {db}: {products} products ...", flush=True)
+    cluster.create(db)
+    env = app_env(cluster, db)
     prep = {
         "migrate": run([PY, "manage.py", "migrate_schemas", "--shared"], env,
                        logdir / "migrate.log"),
@@ -129,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
                            "--products", "10"], env, logdir / "seed-small.log"),
     }
     run([PY, "manage.py", "collectstatic", "--noinput", "-v0"],
-        server_env(cluster, cache_seconds=0), logdir / "collectstatic.log")
+        server_env(cluster, db, cache_seconds=0), logdir / "collectstatic.log")
 
     counts = {}
     for sub in ("small", "big"):
@@ -139,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
 
     results: dict[str, dict] = {}
     for cache_seconds in (0, 300):
-        with Gunicorn(server_env(cluster, cache_seconds=cache_seconds), logdir,
+        with Gunicorn(server_env(cluster, db, cache_seconds=cache_seconds), logdir,
                       f"cache{cache_seconds}") as server:
             port = server.port
             host = f"big.localhost:{port}"
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     print(section)
     if not args.quick:
         write_section(section)
-    cluster.drop(DB)
+    cluster.drop(db)
 
 
 def render(started, products, seconds, prep, counts, results, cluster) -> str:
@@ -178,7 +184,7 @@ def render(started, products, seconds, prep, counts, results, cluster) -> str:
              "", "### Machine", ""]
     lines += [f"- {k}: {v}" for k, v in m.items()]
     lines += ["", "### Method", "",
-              f"- Database `{DB}` of its own on the embedded cluster: shop `big` with "
+              "- A database of its own on the embedded cluster: shop `big` with "
               f"{products:,} products (all four kinds, in 5 categories, stock levels for goods, "
               "a third of the lots sold) and shop `small` with 10, written set-based "
               f"(preparation: " + ", ".join(f"{k} {v:.1f} s" for k, v in prep.items()) + ").",
