@@ -312,8 +312,11 @@ class RealEstateLot(BaseProduct):
 
 
 class Vehicle(BaseProduct):
+    """Stocked like goods (usually one unit): a car is received, reserved and sold once."""
+
     KIND = "vehicle"
     KIND_LABEL = _("Vehicle")
+    STOCKED = True
 
     make = models.CharField(_("make"), max_length=60)
     model = models.CharField(_("model"), max_length=60)

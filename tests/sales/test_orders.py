@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import LotAvailability, RealEstateLot, StockLevel, StockMovement
+from catalog.services.products import product_create
 from catalog.services.stock import stock_audit
 from sales.errors import IllegalTransition, SalesError, TransitionForbidden
 from sales.models import Order, OrderEvent, OrderStatus
@@ -144,3 +145,13 @@ def test_a_lot_is_reserved_by_its_order_sold_when_shipped_and_freed_when_cancell
     freed = place_order((a02, 1))
     order_transition(order=freed, action="cancel", by=owner, reason="financing refused")
     assert RealEstateLot.objects.get(pk=a02.pk).availability == LotAvailability.AVAILABLE
+
+
+def test_a_vehicle_in_stock_once_is_sold_once():
+    car = product_create(kind="vehicle", data={
+        "sku": "VH-ZOE", "name": "Renault Zoe", "make": "Renault", "model": "Zoe", "year": 2020,
+        "vin": "VF1AG000X64900001", "net_price": Decimal("13990")}, initial_stock=Decimal(1))
+    place_order((car, 1))
+    with pytest.raises(SalesError, match="out of stock"):
+        place_order((car, 1))
+    assert level(car) == (1, 1)
