@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -138,6 +138,36 @@ def _day(value) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
+class RowFormat:
+    """Formatting for list rows, with the locale's formats and the status labels looked up
+    once per page: per row, Django's helpers would resolve them again (and
+    get_FOO_display() rebuilds its choices on each call), which costs more than the query."""
+
+    def __init__(self, *status_choices):
+        self.date_format = formats.get_format("SHORT_DATE_FORMAT")
+        self.decimal = formats.get_format("DECIMAL_SEPARATOR")
+        self.thousand = formats.get_format("THOUSAND_SEPARATOR")
+        self.grouping = formats.get_format("NUMBER_GROUPING")
+        self.labels = {value: str(label) for choices in status_choices
+                       for value, label in choices}
+        self._days: dict = {}
+
+    def money(self, amount: Decimal | None, currency: str = "EUR") -> str:
+        number = numberformat.format(amount or ZERO, self.decimal, 2, self.grouping,
+                                     self.thousand, force_grouping=True)
+        return f"{number}\xa0{CURRENCY_SYMBOLS.get(currency, currency)}"
+
+    def day(self, value) -> str:
+        if value is None:
+            return ""
+        if hasattr(value, "hour"):
+            value = timezone.localtime(value).date()
+        text = self._days.get(value)
+        if text is None:  # a page's rows share a few dates
+            text = self._days[value] = dateformat.format(value, self.date_format)
+        return text
+
+
 def _qty(quantity: Decimal) -> str:
     """2.000 -> 2, 1.500 -> 1.5 (1,5 in French)."""
     return formats.number_format(quantity.normalize(), use_l10n=True)
@@ -165,19 +195,20 @@ def _url(path: str, query: QueryDict) -> str:
     return f"{path}?{encoded}" if encoded else path
 
 
-def _sort_headers(request: HttpRequest, path: str, columns: list[tuple[str, str, bool]],
-                  current: str) -> dict[str, dict]:
-    """Sortable column headers: each links to the list sorted by it (again: reversed)."""
-    headers = {}
+def _sort_headers(request: HttpRequest, path: str, columns: list[tuple], current: str
+                  ) -> list[dict]:
+    """The table's column headers, in order. A sortable column (a key) links to the list
+    sorted by it, or reversed when it already is; the others (key None) are plain labels."""
+    headers = []
     for key, label, numeric in columns:
         ascending, descending = current == key, current == f"-{key}"
-        target = f"-{key}" if ascending else key
-        headers[key] = {
+        headers.append({
             "label": label, "num": numeric,
-            "url": _url(path, _query(request, sort=target)),
+            "url": _url(path, _query(request, sort=f"-{key}" if ascending else key))
+            if key else "",
             "indicator": "▲" if ascending else "▼" if descending else "",
             "aria_sort": "ascending" if ascending else "descending" if descending else "",
-        }
+        })
     return headers
 
 
@@ -256,7 +287,8 @@ _CUSTOMER_URL = SimpleLazyObject(
 # ---------------------------------------------------------------------------------------------
 # Orders
 # ---------------------------------------------------------------------------------------------
-ORDER_COLUMNS = [("number", gettext_lazy("Order"), False), ("date", gettext_lazy("Date"), False),
+ORDER_COLUMNS = [("number", gettext_lazy("Order"), False), (None, gettext_lazy("Customer"), False),
+                 ("date", gettext_lazy("Date"), False),
                  ("total", gettext_lazy("Total incl. VAT"), True),
                  ("status", gettext_lazy("Status"), False)]
 
@@ -267,7 +299,7 @@ ORDER_ROW_FIELDS = ("number", "status", "placed_at", "gross_total", "currency", 
                     "customer__last_name", "customer__company_name", "customer__email")
 
 
-def _order_row(order: Order) -> dict:
+def _order_row(order: Order, fmt: RowFormat) -> dict:
     """Everything a list row prints, as strings: the template stays a loop of plain lookups."""
     customer = order.customer
     return {
@@ -276,10 +308,10 @@ def _order_row(order: Order) -> dict:
         "customer": customer.display_name,
         "customer_id": customer.pk,
         "email": order.email,
-        "date": _day(order.placed_at),
-        "total": money(order.gross_total, order.currency),
+        "date": fmt.day(order.placed_at),
+        "total": fmt.money(order.gross_total, order.currency),
         "status": order.status,
-        "status_label": order.get_status_display(),
+        "status_label": fmt.labels.get(order.status, order.status),
     }
 
 
@@ -303,7 +335,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         customer=values.get("customer"), date_from=values.get("date_from"),
         date_to=values.get("date_to"), sort=ORDER_SORTS[sort]).only(*ORDER_ROW_FIELDS)
     page = paginate(qs, page=values.get("page"), query=request.GET)
-    rows = [_order_row(order) for order in page.items]
+    fmt = RowFormat(OrderStatus.choices)
+    rows = [_order_row(order, fmt) for order in page.items]
     path = request.path
     filtered = any(values.get(k) for k in ("q", "status", "customer", "date_from", "date_to"))
     context = {
@@ -414,24 +447,25 @@ def order_transition_view(request: HttpRequest, pk: int, action: str) -> HttpRes
 # ---------------------------------------------------------------------------------------------
 # Quotes: list, new
 # ---------------------------------------------------------------------------------------------
-QUOTE_COLUMNS = [("number", gettext_lazy("Quote"), False), ("date", gettext_lazy("Created"), False),
+QUOTE_COLUMNS = [("number", gettext_lazy("Quote"), False), (None, gettext_lazy("Customer"), False),
+                 ("date", gettext_lazy("Created"), False),
                  ("valid", gettext_lazy("Valid until"), False),
                  ("total", gettext_lazy("Total incl. VAT"), True),
                  ("status", gettext_lazy("Status"), False)]
 
 
-def _quote_row(quote: Quote) -> dict:
+def _quote_row(quote: Quote, fmt: RowFormat) -> dict:
     customer = quote.customer
     return {
         "url": f"{_QUOTE_URL}{quote.pk}/",
         "reference": quote.reference,
         "customer": customer.display_name,
         "customer_id": customer.pk,
-        "date": _day(quote.created_at),
-        "valid_until": _day(quote.valid_until),
-        "total": money(quote.gross_total, quote.currency),
+        "date": fmt.day(quote.created_at),
+        "valid_until": fmt.day(quote.valid_until),
+        "total": fmt.money(quote.gross_total, quote.currency),
         "status": quote.status,
-        "status_label": quote.get_status_display(),
+        "status_label": fmt.labels.get(quote.status, quote.status),
         "requested": quote.source == QuoteSource.CART,
     }
 
@@ -446,7 +480,8 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         customer=values.get("customer"), date_from=values.get("date_from"),
         date_to=values.get("date_to"), sort=QUOTE_SORTS[sort])
     page = paginate(qs, page=values.get("page"), query=request.GET)
-    rows = [_quote_row(quote) for quote in page.items]
+    fmt = RowFormat(QuoteStatus.choices)
+    rows = [_quote_row(quote, fmt) for quote in page.items]
     path = request.path
     filtered = any(values.get(k) for k in ("q", "status", "customer", "date_from", "date_to"))
     context = {
@@ -828,13 +863,14 @@ def quote_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 CUSTOMER_COLUMNS = [("name", gettext_lazy("Customer"), False),
                     ("email", gettext_lazy("Email"), False),
+                    (None, gettext_lazy("Kind"), False), (None, gettext_lazy("Account"), False),
                     ("orders", gettext_lazy("Orders"), True),
                     ("date", gettext_lazy("Since"), False)]
 KIND_LABELS = dict(CustomerKind.choices)
 STATE_LABELS = dict(CustomerState.choices)
 
 
-def _customer_row(customer) -> dict:
+def _customer_row(customer, fmt: RowFormat) -> dict:
     return {
         "url": f"{_CUSTOMER_URL}{customer.pk}/",
         "name": customer.display_name,
@@ -844,7 +880,7 @@ def _customer_row(customer) -> dict:
         "state": customer.state,
         "state_label": STATE_LABELS.get(customer.state, customer.state),
         "orders": customer.order_count,
-        "date": _day(customer.created_at),
+        "date": fmt.day(customer.created_at),
     }
 
 
@@ -857,8 +893,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                                  kind=values.get("kind") or "", state=values.get("state") or "",
                                  sort=CUSTOMER_SORTS[sort])
     page = paginate(qs, page=values.get("page"), query=request.GET)
+    fmt = RowFormat()
     context = {
-        "values": values, "page": page, "rows": [_customer_row(c) for c in page.items],
+        "values": values, "page": page,
+        "rows": [_customer_row(c, fmt) for c in page.items],
         "sort": sort, "filtered": any(values.get(k) for k in ("q", "kind", "state")),
         "headers": _sort_headers(request, request.path, CUSTOMER_COLUMNS, sort),
         "form": CustomerFilterForm(request.GET),
@@ -922,11 +960,12 @@ def _customer_context(request: HttpRequest, customer, **extra) -> dict:
         "address_form": extra.get("address_form") or AddressForm(),
         "quotes": [], "orders": [],
     }
+    fmt = RowFormat(QuoteStatus.choices, OrderStatus.choices)
     if user.has_perm("sales.view_quote"):
-        context["quotes"] = [_quote_row(q) for q in
+        context["quotes"] = [_quote_row(q, fmt) for q in
                              quotes_for_dashboard(customer=customer.pk)[:PICKER_LIMIT]]
     if user.has_perm("sales.view_order"):
-        context["orders"] = [_order_row(o) for o in
+        context["orders"] = [_order_row(o, fmt) for o in
                              orders_for_dashboard(customer=customer.pk)[:PICKER_LIMIT]]
     return context
 
