@@ -101,10 +101,14 @@ KIND_BY_MODEL_NAME = {model._meta.model_name: kind for kind, model in PRODUCT_KI
 _SORTABLE = ("name", "sku", "net_price", "updated_at")
 # One page of rows, with the total. {filtered} is the ORM's SQL for the filtered products, read
 # twice (the total, and the page's ids picked by {ids}); PostgreSQL inlines it each time, so its
-# indexes serve both. What a row shows from other tables is read by scalar subqueries rather than
-# joins: they run for the page's rows only, and they spare the planner a six-table join order
-# search (which took longer than running the query).
+# indexes serve both. A page past the end (a stale bookmark, the last page after a bulk
+# archive) is read as the last page, which is what the paginator then shows: its offset is
+# computed from the total in the same statement. What a row shows from other tables is read by
+# scalar subqueries rather than joins: they run for the page's rows only, and they spare the
+# planner a six-table join order search (which took longer than running the query).
 _PAGE_SQL = """
+WITH total AS (SELECT COUNT(*) AS n FROM ({filtered}) AS counted),
+     page AS (SELECT LEAST(%s, GREATEST(n - 1, 0) / %s * %s) AS start FROM total)
 SELECT p.id, p.name, p.sku, p.net_price, p.status,
        (SELECT c.name FROM catalog_category c WHERE c.id = p.category_id),
        (SELECT t.rate FROM catalog_taxrate t WHERE t.id = p.tax_rate_id),
@@ -113,14 +117,14 @@ SELECT p.id, p.name, p.sku, p.net_price, p.status,
        (SELECT ct.model FROM django_content_type ct WHERE ct.id = p.polymorphic_ctype_id),
        (SELECT COALESCE(NULLIF(i.thumbnail, ''), i.image) FROM catalog_productimage i
          WHERE i.product_id = p.id AND i.is_default LIMIT 1),
-       (SELECT COUNT(*) FROM ({filtered}) AS counted)
+       (SELECT n FROM total), (SELECT start FROM page)
 FROM catalog_baseproduct p
 LEFT JOIN catalog_stocklevel s ON s.product_id = p.id
 WHERE p.id IN ({ids})
 ORDER BY {outer_order}
 """
 _PAGE_COLUMNS = ("pk", "name", "sku", "net_price", "status", "category_name", "tax_rate",
-                 "on_hand", "reserved", "availability", "model", "main_image", "total")
+                 "on_hand", "reserved", "availability", "model", "main_image", "total", "offset")
 
 
 def _order_sql(ordering: tuple[str, ...], table: str = "") -> str:
@@ -140,8 +144,8 @@ class DashboardProducts:
     queryset has, but the page comes with its total in one query.
 
     The paginator asks for the count first, then for the slice of the page; `page` says in
-    advance which page that will be, so `count()` reads it. Only a page past the end (a stale
-    bookmark) costs more: a count, then the last page.
+    advance which page that will be, so `count()` reads it, total included. A page past the
+    end comes back as the last page, which is where the paginator then goes.
 
     Why raw SQL around the ORM's: building and compiling this page as one queryset (joins,
     two subqueries, a union) cost more CPU than the rest of the request. The filters stay the
@@ -169,23 +173,24 @@ class DashboardProducts:
         filtered, params = (self.filtered.order_by().values("id", "status", *_SORTABLE)
                             .query.sql_with_params())
         order = _order_sql(self.ordering)
+        start = "(SELECT start FROM page)"
         if self.by_status:
             branches = " UNION ALL ".join(
                 f"(SELECT id, {', '.join(_SORTABLE)} FROM ({filtered}) AS f "  # noqa: S608
-                f"WHERE status = %s ORDER BY {order} LIMIT %s)" for _status in ProductStatus.values)
-            ids = f"SELECT id FROM ({branches}) AS b ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
+                f"WHERE status = %s ORDER BY {order} LIMIT {start} + %s)"
+                for _status in ProductStatus.values)
+            ids = f"SELECT id FROM ({branches}) AS b ORDER BY {order} LIMIT %s OFFSET {start}"  # noqa: S608
             ids_params = [value for status in ProductStatus.values
-                          for value in (*params, status, offset + limit)]
+                          for value in (*params, status, limit)]
         else:
-            ids = f"SELECT id FROM ({filtered}) AS f ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
+            ids = f"SELECT id FROM ({filtered}) AS f ORDER BY {order} LIMIT %s OFFSET {start}"  # noqa: S608
             ids_params = [*params]
-        ids_params += [limit, offset]
         sql = _PAGE_SQL.format(filtered=filtered, ids=ids,
                                outer_order=_order_sql(self.ordering, table="p"))
         with connection.cursor() as cursor:
             # The filter is the ORM's compiled SQL with its own parameters; the rest is fixed
-            # text and checked column names.
-            cursor.execute(sql, [*params, *ids_params])  # noqa: S608
+            # text and checked column names. Parameters in the order they appear.
+            cursor.execute(sql, [*params, offset, limit, limit, *ids_params, limit])
             rows = [dict(zip(_PAGE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
         for row in rows:
             row["kind"] = KIND_BY_MODEL_NAME.get(row["model"], "goods")
@@ -193,15 +198,10 @@ class DashboardProducts:
 
     def count(self) -> int:
         if self._total is None:
-            self._offset = max(self.page - 1, 0) * self.per_page
-            self._rows = self._fetch(self._offset, self.per_page)
-            if self._rows:
-                self._total = self._rows[0]["total"]
-            elif self._offset == 0:
-                self._total = 0
-            else:  # past the end: the paginator will ask for the last page
-                self._total = self.filtered.count()
-                self._rows = None
+            self._rows = self._fetch(max(self.page - 1, 0) * self.per_page, self.per_page)
+            # No rows: none match (a page past the end would have come back as the last one).
+            self._total = self._rows[0]["total"] if self._rows else 0
+            self._offset = self._rows[0]["offset"] if self._rows else 0
         return self._total
 
     def __len__(self) -> int:

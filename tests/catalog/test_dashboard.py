@@ -158,16 +158,149 @@ def _bulk(shop, n: int) -> None:
                 ServiceProduct.objects.create(**common)
 
 
+# Issue 3: every list page runs the same few queries whatever the catalog's size.
+LIST_MAX_QUERIES = 8
+LIST_VIEWS = [
+    {},                                       # what staff see first: by name, every status
+    {"page": "3"},                            # past the end with 10 products: the last page
+    {"sort": "-price"},
+    {"kind": "goods", "q": "k"},              # SKU-..., BULK-...
+    {"status": "active", "stock": "in_stock", "sort": "-name"},
+]
+
+
 def test_product_list_query_count_is_the_same_for_10_and_500_products(
-        owner_client, shop, django_assert_max_num_queries):
+        owner_client, shop, django_assert_max_num_queries, django_assert_num_queries):
     _many(shop, 10)
-    with django_assert_max_num_queries(20) as small:
-        owner_client.get("/dashboard/catalog/")
+    small = []
+    for params in LIST_VIEWS:
+        owner_client.get("/dashboard/catalog/", params)  # first request: templates, caches
+        with django_assert_max_num_queries(LIST_MAX_QUERIES) as queries:
+            assert owner_client.get("/dashboard/catalog/", params).status_code == 200
+        small.append(len(queries.captured_queries))
     _bulk(shop, 490)
-    with django_assert_max_num_queries(len(small.captured_queries)):
-        response = owner_client.get("/dashboard/catalog/", {"page": 3})
-    assert len(response.context["rows"]) == 25
-    assert response.context["page"].count == 500
+    for params, count in zip(LIST_VIEWS, small, strict=True):
+        with django_assert_num_queries(count):
+            response = owner_client.get("/dashboard/catalog/", params)
+        assert len(response.context["rows"]) == 25, params
+        if not params:
+            assert response.context["page"].count == 500
+
+
+def test_a_page_past_the_end_shows_the_last_page(owner_client, shop):
+    _many(shop, 30)
+    response = owner_client.get("/dashboard/catalog/", {"page": "9"})
+    page = response.context["page"]
+    assert (page.number, page.start, page.end, page.count) == (2, 26, 30, 30)
+    assert [row["name"] for row in response.context["rows"]] == [f"Item {i:03d}" for i in range(25, 30)]
+    assert owner_client.get("/dashboard/catalog/", {"q": "nothing like it"}).context["page"].count == 0
+
+
+def test_name_order_interleaves_active_and_archived_products_across_pages(owner_client, shop):
+    with in_schema(shop):
+        for i in range(30):
+            product_create(kind="service", data={"sku": f"S-{i}", "name": f"Name {i:02d}",
+                                                 "net_price": Decimal(1)})
+        BaseProduct.objects.filter(sku__in=[f"S-{i}" for i in range(0, 30, 3)]).update(
+            status="archived")
+    names = [f"Name {i:02d}" for i in range(30)]
+    pages = [owner_client.get("/dashboard/catalog/", {"page": n}).context["rows"] for n in (1, 2)]
+    assert [row["name"] for rows in pages for row in rows] == names
+    assert {row["status"] for row in pages[0]} == {"active", "archived"}
+    backwards = owner_client.get("/dashboard/catalog/", {"sort": "-name", "page": 2})
+    assert [row["name"] for row in backwards.context["rows"]] == names[::-1][25:]
+
+
+def test_product_list_sorts_by_price_and_sku(owner_client, shop):
+    with in_schema(shop):
+        for sku, price in [("B", 30), ("C", 10), ("A", 20)]:
+            product_create(kind="service", data={"sku": sku, "name": f"Service {sku}",
+                                                 "net_price": Decimal(price)})
+
+    def skus(sort: str) -> list[str]:
+        rows = owner_client.get("/dashboard/catalog/", {"sort": sort}).context["rows"]
+        return [row["sku"] for row in rows]
+
+    assert skus("price") == ["C", "A", "B"] and skus("-price") == ["B", "A", "C"]
+    assert skus("sku") == ["A", "B", "C"] and skus("-sku") == ["C", "B", "A"]
+
+
+def test_product_list_rows_show_kind_category_price_stock_and_main_image(owner_client, shop):
+    from catalog.models import ProductImage
+    from catalog.services.categories import category_save
+
+    with in_schema(shop):
+        bikes = category_save(name="Bikes")
+        project = Project.objects.create(name="P", slug="p")
+        bike = product_create(kind="goods", data={"sku": "BIKE", "name": "A bike",
+                                                  "net_price": Decimal("100"), "category": bikes},
+                              initial_stock=Decimal(3))
+        lot = product_create(kind="lot", data={"sku": "LOT", "name": "B lot", "project": project,
+                                               "lot_number": "1", "surface_m2": Decimal(50),
+                                               "net_price": Decimal("1000")})
+        product_create(kind="goods", data={"sku": "GONE", "name": "C gone",
+                                           "net_price": Decimal("1")})
+        ProductImage.objects.create(product=bike, image="products/b/big.png",
+                                    thumbnail="products/b/small.webp", is_default=True,
+                                    width=10, height=10)
+        ProductImage.objects.create(product=bike, image="products/b/other.png", width=10,
+                                    height=10, position=1)
+        ProductImage.objects.create(product=lot, image="products/l/only.png", is_default=True,
+                                    width=10, height=10)
+    rows = {row["sku"]: row for row in owner_client.get("/dashboard/catalog/").context["rows"]}
+    assert (rows["BIKE"]["kind"], rows["BIKE"]["category"], rows["BIKE"]["gross"]) == (
+        "goods", "Bikes", "120.00")
+    assert rows["BIKE"]["stock_text"] == "3 available"
+    assert rows["BIKE"]["image_url"] == f"/media/{shop.schema_name}/products/b/small.webp"
+    assert rows["LOT"]["image_url"] == f"/media/{shop.schema_name}/products/l/only.png"
+    assert (rows["LOT"]["kind"], rows["LOT"]["stock_text"]) == ("lot", "Available")
+    assert rows["GONE"]["stock_text"] == "Out of stock" and rows["GONE"]["image_url"] == ""
+
+
+def test_product_list_filters_by_category_subtree_kind_status_and_stock(owner_client, shop):
+    from catalog.services.categories import category_save
+
+    with in_schema(shop):
+        bikes = category_save(name="Bikes")
+        road = category_save(name="Road", parent=bikes)
+        shoes = category_save(name="Shoes")
+        for sku, category, stock, threshold in [("ROAD", road, 1, 2), ("BIKE", bikes, 9, 2),
+                                                ("SHOE", shoes, 0, 0)]:
+            product_create(kind="goods", data={"sku": sku, "name": sku, "category": category,
+                                               "net_price": Decimal(1),
+                                               "low_stock_threshold": Decimal(threshold)},
+                           initial_stock=Decimal(stock) if stock else None)
+        product_create(kind="service", data={"sku": "FIT", "name": "FIT", "net_price": Decimal(1)})
+        BaseProduct.objects.filter(sku="SHOE").update(status="archived")
+
+    def skus(**params) -> set[str]:
+        response = owner_client.get("/dashboard/catalog/", params)
+        assert response.context["page"].count == len(response.context["rows"])
+        return {row["sku"] for row in response.context["rows"]}
+
+    assert skus(category=bikes.pk) == {"ROAD", "BIKE"}
+    assert skus(category=road.pk) == {"ROAD"}
+    assert skus(kind="service") == {"FIT"}
+    assert skus(status="archived") == {"SHOE"}
+    assert skus(stock="low") == {"ROAD"}
+    assert skus(stock="in_stock") == {"ROAD", "BIKE"}
+    assert skus(stock="out") == {"SHOE"}
+    assert skus(q="oad") == {"ROAD"}
+    # A category that is not this shop's is no filter at all (the form refuses it).
+    assert skus(category=999999) == {"ROAD", "BIKE", "SHOE", "FIT"}
+
+
+def test_filter_selects_list_the_shops_categories_and_keep_the_choice(owner_client, shop):
+    from catalog.services.categories import category_save
+
+    with in_schema(shop):
+        tools = category_save(name="Tools & parts")
+    html = owner_client.get("/dashboard/catalog/", {"kind": "lot", "category": tools.pk}).content.decode()
+    assert '<select name="kind" id="id_kind">' in html
+    assert '<option value="lot" selected>Real-estate lots</option>' in html
+    assert f'<option value="{tools.pk}" selected>Tools &amp; parts</option>' in html
+    assert '<option value="" selected>Active and archived</option>' in html
+    assert '<label class="visually-hidden" for="id_category">Category</label>' in html
 
 
 def test_bulk_archive_hides_products_from_the_list(owner_client, shop):
