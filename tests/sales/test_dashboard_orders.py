@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from catalog.models import StockLevel
 from sales.models import Order, OrderEvent, OrderStatus
-from sales.services.orders import order_transition
+from sales.services.orders import LineInput, order_transition
+from sales.services.quotes import quote_create
 from sales.services.workflow import ORDER_ACTIONS
 from tenants.accounts.models import User
 from tests.conftest import PASSWORD, host_of, login
@@ -274,6 +275,16 @@ def test_list_filtered_by_customer_names_them(shop, owner_client):
     assert "No order matches these filters" in empty.content.decode()
 
 
+def test_money_and_dates_follow_the_language(shop, owner_client):
+    who = customer()
+    Order.objects.create(number="C-FR-1", customer=who, email=who.email,
+                         gross_total=Decimal("1234.56"))
+    owner_client.cookies["django_language"] = "fr"
+    html = owner_client.get(ORDERS).content.decode()
+    assert "1\xa0234,56\xa0€" in html
+    assert timezone.localdate().strftime("%d/%m/%Y") in html
+
+
 def test_empty_list_says_what_it_is_for(shop, owner_client):
     html = owner_client.get(ORDERS).content.decode()
     assert "No orders yet" in html and "/dashboard/sales/quotes/new/" in html
@@ -304,9 +315,11 @@ def test_home_cards_count_and_link_to_their_lists(shop, owner_client):
     to_ship = place_order((bike, 1))
     order_transition(order=to_ship, action="confirm", by=staff("sales"))
     place_order((bike, 1))
+    quote_create(customer=customer(), by=None, lines=[LineInput.from_product(bike, Decimal(2))])
     html = owner_client.get("/dashboard/").content.decode()
     assert 'id="sales-to-ship"' in html and 'href="/dashboard/sales/orders/?status=to_ship"' in html
     assert 'id="sales-open-quotes"' in html and "?status=open" in html
+    assert "worth 240.00\xa0€ incl. VAT" in html
     assert 'id="sales-today"' in html and "2 orders today" in html
     listed = owner_client.get(ORDERS, {"status": "to_ship"}).context["rows"]
     assert [row["number"] for row in listed] == [to_ship.number]

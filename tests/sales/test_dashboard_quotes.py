@@ -174,6 +174,10 @@ def test_product_picker_lists_active_products_by_name_or_sku(shop, owner_client)
     by_sku = owner_client.get(f"{QUOTES}products/", {"product_q": "setup"}).content.decode()
     assert "Service SETUP" in by_sku
     assert client_for(shop, "accountant").get(f"{QUOTES}products/").status_code == 403
+    # Without JavaScript the search form reloads the quote with the matches to choose from.
+    quote = draft(lines=[])
+    page = owner_client.get(f"{QUOTES}{quote.pk}/", {"product_q": "red"}).content.decode()
+    assert 'name="catalog-product"' in page and "Red bike" in page
 
 
 def test_a_quote_is_built_inline_with_live_totals(shop, owner_client):
