@@ -35,6 +35,8 @@ QUOTE_ACTIONS = {
     "decline": (_("Record refusal"), "secondary"),
     "cancel": (_("Cancel quote"), "danger"),
 }
+# Transitions without a button of their own: how refusals name them.
+INTERNAL_LABELS = {"supersede": _("Revise"), "expire": _("Expire")}
 # Transitions a staff member may run on behalf of the customer (recorded acceptance by phone
 # or on paper): they need the right to change quotes.
 STAFF_QUOTE_PERMISSIONS = {"accept": "sales.change_quote", "decline": "sales.change_quote"}
@@ -72,7 +74,7 @@ def transition_check(document, action: str, *, by: User | None,
     """Raise IllegalTransition (wrong state) or TransitionForbidden (wrong role) unless
     `action` may run now; returns its label."""
     method = getattr(document, action, None)
-    label = str(_actions_for(document).get(action, (action,))[0])
+    label = str(_actions_for(document).get(action, (INTERNAL_LABELS.get(action, action),))[0])
     if method is None or not hasattr(method, "_django_fsm") or not can_proceed(method):
         raise IllegalTransition(document=_label(document), action=label,
                                 state=document.get_status_display().lower(),
