@@ -66,6 +66,9 @@ class Shop(TenantMixin):
     postal_code = models.CharField(max_length=12, blank=True)
     city = models.CharField(max_length=80, blank=True)
     country = models.CharField(max_length=2, default="FR")
+    # Where customers pay by bank transfer (printed on order confirmations and invoices).
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    bic = models.CharField("BIC", max_length=11, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)

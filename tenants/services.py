@@ -372,7 +372,7 @@ def console_pool_fill(*, by: User, target: int | None = None) -> int:
 
 SHOP_SETTINGS_FIELDS = (
     "name", "locale", "legal_name", "legal_form", "share_capital", "siren", "siret", "vat_number",
-    "rcs", "address_line1", "address_line2", "postal_code", "city",
+    "rcs", "address_line1", "address_line2", "postal_code", "city", "iban", "bic",
 )
 
 

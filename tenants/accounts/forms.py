@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -38,6 +40,14 @@ class ApiTokenForm(forms.Form):
     )
 
 
+def iban_is_valid(iban: str) -> bool:
+    """ISO 13616: country, check digits, then the account; mod 97 of the rearranged number is 1."""
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
 class ShopSettingsForm(forms.Form):
     name = forms.CharField(label=_("Shop name"), max_length=100)
     locale = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
@@ -58,6 +68,22 @@ class ShopSettingsForm(forms.Form):
     address_line2 = forms.CharField(label=_("Address (line 2)"), max_length=150, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=12, required=False)
     city = forms.CharField(label=_("City"), max_length=80, required=False)
+    iban = forms.CharField(label="IBAN", max_length=42, required=False,
+                           help_text=_("Where customers pay by bank transfer."))
+    bic = forms.CharField(label="BIC", max_length=11, required=False)
+
+    def clean_iban(self) -> str:
+        iban = "".join(self.cleaned_data.get("iban", "").split()).upper()
+        if iban and not iban_is_valid(iban):
+            raise forms.ValidationError(_("This IBAN is not valid: check it against your bank "
+                                          "details (e.g. FR76 3000 6000 0112 3456 7890 189)."))
+        return iban
+
+    def clean_bic(self) -> str:
+        bic = self.cleaned_data.get("bic", "").strip().upper()
+        if bic and not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", bic):
+            raise forms.ValidationError(_("8 or 11 letters and digits, e.g. BNPAFRPPXXX."))
+        return bic
 
     def clean(self):
         cleaned = super().clean()

@@ -163,6 +163,19 @@ def test_shop_settings_reject_a_siret_of_another_company(owner_client, shop):
     assert Shop.objects.get(pk=shop.pk).siren == ""
 
 
+def test_shop_bank_details_are_checked_before_they_are_printed(owner_client, shop):
+    base = {"name": "Alpha Shop", "locale": "en"}
+    refused = owner_client.post("/dashboard/settings/", {
+        **base, "iban": "FR76 3000 6000 0112 3456 7890 188", "bic": "BNPAFRPP"})
+    assert refused.status_code == 422 and "IBAN is not valid" in refused.content.decode()
+    assert Shop.objects.get(pk=shop.pk).iban == ""
+    saved = owner_client.post("/dashboard/settings/", {
+        **base, "iban": "fr76 3000 6000 0112 3456 7890 189", "bic": "bnpafrppxxx"})
+    assert saved.status_code == 302
+    shop = Shop.objects.get(pk=shop.pk)
+    assert (shop.iban, shop.bic) == ("FR7630006000011234567890189", "BNPAFRPPXXX")
+
+
 def test_password_change_and_reset_by_email(owner_client, shop, owner):
     response = owner_client.post("/accounts/password/change/", {
         "old_password": PASSWORD, "new_password1": "another-long-pass-77",
