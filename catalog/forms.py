@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from html import escape
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import (
@@ -162,8 +164,9 @@ PRODUCT_SORTS = {
 
 class ProductFilterForm(forms.Form):
     """The product list's filter bar. Categories come from the caller (one query it already
-    made), and `selects` gives the template plain options to print: Django's widget templates
-    would cost more than the whole table on the list's every request."""
+    made), and `selects` gives the template each select's options as HTML: Django's widget
+    templates (and even a template loop over the options) cost more than the whole table on
+    the list's every request."""
 
     SELECTS = ("kind", "category", "status", "stock")
 
@@ -192,14 +195,17 @@ class ProductFilterForm(forms.Form):
         return self._categories.get(pk) if pk is not None else None
 
     def selects(self) -> list[dict]:
-        """name, label and (value, label, selected) options of each select, as Django's Select
-        widget would render them: the value the visitor sent is selected."""
+        """name, label and `options` (HTML) of each select, as Django's Select widget renders
+        them: the value the visitor sent is selected."""
         out = []
         for name in self.SELECTS:
             field = self.fields[name]
             current = str(self.data.get(name, "")) if self.is_bound else ""
-            out.append({"name": name, "label": field.label, "options": [
-                (str(value), label, str(value) == current) for value, label in field.choices]})
+            options = "".join(
+                f'<option value="{escape(str(value))}"{" selected" if str(value) == current else ""}>'
+                f"{escape(str(label))}</option>" for value, label in field.choices)
+            out.append({"name": name, "label": field.label,
+                        "options": mark_safe(options)})  # noqa: S308 - values and labels escaped
         return out
 
 

@@ -290,6 +290,32 @@ def test_product_list_filters_by_category_subtree_kind_status_and_stock(owner_cl
     assert skus(category=999999) == {"ROAD", "BIKE", "SHOE", "FIT"}
 
 
+def test_rows_escape_what_staff_typed(owner_client, shop):
+    from catalog.services.categories import category_save
+
+    with in_schema(shop):
+        category = category_save(name='<b onmouseover="x">Cat</b>')
+        product_create(kind="service", data={"sku": "<SKU&1>", "name": "<script>alert(1)</script>",
+                                             "net_price": Decimal(1), "category": category})
+    html = owner_client.get("/dashboard/catalog/").content.decode()
+    assert "<script>alert(1)</script>" not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</a>" in html
+    assert 'aria-label="Select &lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert "<code>&lt;SKU&amp;1&gt;</code>" in html
+    assert "&lt;b onmouseover=&quot;x&quot;&gt;Cat&lt;/b&gt;" in html
+
+
+def test_sort_headers_keep_the_filters_and_go_back_to_the_first_page(owner_client, shop):
+    with in_schema(shop):
+        product_create(kind="service", data={"sku": "S", "name": "S", "net_price": Decimal(1)})
+    html = owner_client.get("/dashboard/catalog/", {"q": "S", "kind": "service", "page": "2", "sort": "sku"}
+                            ).content.decode()
+    assert 'href="?q=S&amp;kind=service&amp;sort=-sku">SKU ▲</a>' in html
+    assert 'href="?q=S&amp;kind=service&amp;sort=name">Product</a>' in html
+    html = owner_client.get("/dashboard/catalog/", {"sort": "-price"}).content.decode()
+    assert 'href="?sort=price">Price incl. VAT ▼</a>' in html
+
+
 def test_filter_selects_list_the_shops_categories_and_keep_the_choice(owner_client, shop):
     from catalog.services.categories import category_save
 
