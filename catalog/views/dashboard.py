@@ -107,7 +107,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     )
     page = paginate(products, page=number, query=request.GET, per_page=PER_PAGE)
     can_edit = request.user.has_perm("catalog.change_baseproduct")
-    words = _RowWords()
+    words = _RowWords.current()
     rows = [_row(p, words, can_edit=can_edit) for p in page.items]
     context = {"form": form, "selects": form.selects(), "page": page, "rows": rows, "sort": sort,
                "sort_links": _sort_links(request.GET, sort), "can_edit": can_edit}
@@ -134,8 +134,19 @@ _PRODUCT_URL_PREFIX = SimpleLazyObject(
 
 
 class _RowWords:
-    """What a page of rows repeats, looked up once per page: labels in the active language, its
-    number format, the media storage."""
+    """What rows repeat, looked up once per language (translations and formats do not change
+    while the process runs): labels, the number format, the media storage (whose URLs follow
+    the current shop when asked)."""
+
+    _by_language: dict[str, _RowWords] = {}
+
+    @classmethod
+    def current(cls) -> _RowWords:
+        language = get_language()
+        words = cls._by_language.get(language)
+        if words is None:
+            words = cls._by_language[language] = cls()
+        return words
 
     def __init__(self) -> None:
         self.kinds = {kind: str(model.KIND_LABEL) for kind, model in PRODUCT_KINDS.items()}

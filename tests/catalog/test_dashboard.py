@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import translation
+from django.utils.formats import number_format
 
 from catalog.models import (
     BaseProduct,
@@ -288,6 +290,24 @@ def test_product_list_filters_by_category_subtree_kind_status_and_stock(owner_cl
     assert skus(q="oad") == {"ROAD"}
     # A category that is not this shop's is no filter at all (the form refuses it).
     assert skus(category=999999) == {"ROAD", "BIKE", "SHOE", "FIT"}
+
+
+def test_rows_speak_the_visitors_language(owner_client, shop):
+    with in_schema(shop):
+        product_create(kind="goods", data={"sku": "G", "name": "Goods",
+                                           "net_price": Decimal("1000")},
+                       initial_stock=Decimal("1.5"))
+        product_create(kind="service", data={"sku": "S", "name": "Service",
+                                             "net_price": Decimal(1)})
+    english = {row["sku"]: row for row in owner_client.get("/dashboard/catalog/").context["rows"]}
+    owner_client.cookies["django_language"] = "fr"
+    french = {row["sku"]: row for row in owner_client.get("/dashboard/catalog/").context["rows"]}
+    assert (english["G"]["gross"], english["G"]["stock_text"]) == ("1,200.00", "1.5 available")
+    with translation.override("fr"):  # Django's own number format, which the rows follow
+        assert french["G"]["gross"] == number_format(Decimal("1200.00"), 2, force_grouping=True)
+    assert (french["G"]["gross"], french["G"]["stock_text"]) == ("1\xa0200,00", "1,5 disponible(s)")
+    assert (french["S"]["kind_label"], french["S"]["status_label"]) == ("Prestation", "Actif")
+    assert (english["S"]["kind_label"], english["S"]["status_label"]) == ("Service", "Active")
 
 
 def test_rows_escape_what_staff_typed(owner_client, shop):
