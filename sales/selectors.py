@@ -202,7 +202,8 @@ def cart_view(cart: Cart | None) -> CartView:
                 row.blocking = True
             elif line.quantity > row.available:
                 row.problems.append(_("Only %(available)s available: lower the quantity.")
-                                    % {"available": f"{row.available.normalize():f}"})
+                                    % {"available": formats.number_format(
+                                        row.available.normalize(), use_l10n=True)})
                 row.blocking = True
         if line.unit_net_seen != product.net_price and not row.blocking:
             row.previous_unit_gross = gross(line.unit_net_seen, rate)
