@@ -42,13 +42,17 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def private_page(view):
     """The link is a secret: no search engine indexes the page, no other site learns its
-    address through the Referer header, no shared cache keeps it."""
+    address through the Referer header, no shared cache keeps it.
+
+    `same-origin`, not `no-referrer`: with `no-referrer` browsers send `Origin: null` with the
+    page's own form posts (Fetch standard), and Django's CSRF check refuses them (403): the
+    customer could not accept or decline."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         add_never_cache_headers(response)
         return response
 

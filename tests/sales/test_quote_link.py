@@ -67,7 +67,7 @@ def test_the_quote_page_shows_the_offer_without_sign_in_and_is_never_indexed(sho
 
     assert response.status_code == 200
     assert response["X-Robots-Tag"].startswith("noindex")
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     body = html(response)
     for text in ("Alpha Vélos SAS", "SIREN 123456789", "Curie SARL", quote.reference,
