@@ -198,6 +198,19 @@ def test_a_page_past_the_end_shows_the_last_page(owner_client, shop):
     assert owner_client.get("/dashboard/catalog/", {"q": "nothing like it"}).context["page"].count == 0
 
 
+def test_the_list_reads_any_slice_it_is_asked_for(shop, django_assert_num_queries):
+    from catalog.selectors import product_page_for_dashboard
+
+    _many(shop, 30)
+    with in_schema(shop):
+        products = product_page_for_dashboard(sort="-name", page=2, per_page=10)
+        assert products.count() == 30
+        with django_assert_num_queries(0):
+            assert [row["name"] for row in products[10:20]][0] == "Item 019"
+        with django_assert_num_queries(1):
+            assert [row["name"] for row in products[25:30]] == [f"Item {i:03d}" for i in range(4, -1, -1)]
+
+
 def test_name_order_interleaves_active_and_archived_products_across_pages(owner_client, shop):
     with in_schema(shop):
         for i in range(30):
