@@ -89,7 +89,7 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "service": ("duration_minutes",),
     "lot": ("project", "lot_number", "surface_m2", "rooms", "floor", "orientation",
             "parking_spaces", "availability"),
-    "vehicle": ("make", "model", "year", "mileage_km", "vin"),
+    "vehicle": ("make", "model", "year", "mileage_km", "vin", "stock"),
 }
 EXPORT_ONLY = frozenset({"availability"})
 # Columns that are not model fields written through the services.
@@ -197,7 +197,7 @@ def products_export_csv(*, kind: str, semicolon: bool = False) -> str:
     codes = sorted({code for _type_id, code, _kind in definitions})
     columns = csv_columns(kind=kind, codes=codes)
     related = ["tax_rate", "category", "product_type"]
-    if kind == "goods":
+    if model.STOCKED:
         related.append("stock")
     if kind == "lot":
         related.append("project")
@@ -419,7 +419,7 @@ class _Importer:
         self.sku_index = next(i for i, c in self.columns.items() if c == "sku")
         skus = {self._sku(cells) for _line, cells in records} - {""}
         related = ["tax_rate", "category", "product_type"]
-        if self.kind == "goods":
+        if self.model.STOCKED:
             related.append("stock")
         if self.kind == "lot":
             related.append("project")

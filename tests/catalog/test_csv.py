@@ -287,15 +287,17 @@ def test_status_archives_and_restores(shop, goods):
         assert Product.objects.get(sku="BIKE-1").status == ProductStatus.ACTIVE
 
 
-def test_vehicles_import_with_their_vin(shop):
-    text = ("sku,name,net_price,make,model,year,mileage_km,vin\n"
-            "CAR-1,Clio,12500,Renault,Clio V,2021,35 000,vf1rja00168123456\n")
+def test_vehicles_import_with_their_vin_and_stock(shop):
+    text = ("sku,name,net_price,make,model,year,mileage_km,vin,stock\n"
+            "CAR-1,Clio,12500,Renault,Clio V,2021,35 000,vf1rja00168123456,1\n")
     with in_schema(shop):
         report = import_file("vehicle", text)
 
         assert (report.ok, report.created) == (True, 1)
         car = Vehicle.objects.get(sku="CAR-1")
         assert (car.vin, car.mileage_km, car.year) == ("VF1RJA00168123456", 35000, 2021)
+        assert StockLevel.objects.get(pk=car.pk).on_hand == 1
+        assert stock_audit() == []
 
 
 # --- refusals: nothing is imported, every problem is named with its line ------------------------
