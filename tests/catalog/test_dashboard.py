@@ -189,6 +189,26 @@ def test_product_list_query_count_is_the_same_for_10_and_500_products(
             assert response.context["page"].count == 500
 
 
+def test_each_shop_lists_its_own_products_and_categories(owner_client, shop, other_shop):
+    from catalog.services.categories import category_save
+    from tests.conftest import owner_of
+
+    with in_schema(other_shop):
+        category_save(name="Beta only")
+        product_create(kind="service", data={"sku": "BETA", "name": "Beta service",
+                                             "net_price": Decimal(1)})
+    with in_schema(shop):
+        product_create(kind="service", data={"sku": "ALPHA", "name": "Alpha service",
+                                             "net_price": Decimal(1)})
+    beta = login(Client(HTTP_HOST=host_of(other_shop)), other_shop, owner_of(other_shop))
+    for client, mine, theirs in [(owner_client, "ALPHA", "BETA"), (beta, "BETA", "ALPHA")]:
+        response = client.get("/dashboard/catalog/")
+        assert [row["sku"] for row in response.context["rows"]] == [mine]
+        assert response.context["page"].count == 1
+        html = response.content.decode()
+        assert theirs not in html and ("Beta only" in html) == (mine == "BETA")
+
+
 def test_a_page_past_the_end_shows_the_last_page(owner_client, shop):
     _many(shop, 30)
     response = owner_client.get("/dashboard/catalog/", {"page": "9"})
