@@ -349,7 +349,7 @@ def test_upload_with_htmx_returns_the_panel_with_the_new_image(owner_client, sho
     assert response.status_code == 200
     assert html.lstrip().startswith('<section class="card image-panel" id="product-images"')
     assert 'alt="Side"' in html and "Main image" in html
-    assert 'hx-swap-oob="beforeend:#messages"' in html and "Image added." in html
+    assert 'hx-swap-oob="innerHTML:#messages"' in html and "Image added." in html
 
 
 def test_a_refused_upload_shows_the_message_next_to_the_field_and_keeps_the_description(

@@ -130,7 +130,7 @@ def test_the_review_shows_the_vat_per_rate_and_free_shipping_above_the_threshold
     body = html(shop_client.get("/checkout/review/"))
 
     assert "VAT 20 % on 100.00 €" in body and "20.00&nbsp;€" in body
-    assert "VAT 5.50 % on 10.00 €" in body and "0.55&nbsp;€" in body
+    assert "VAT 5.5 % on 10.00 €" in body and "0.55&nbsp;€" in body
     assert 'name="expected_gross_total" value="130.55"' in body
 
 

@@ -161,7 +161,7 @@ def test_htmx_transition_answers_the_header_history_and_a_toast(shop, owner_clie
     assert 'badge-confirmed' in html
     assert 'id="order-history" hx-swap-oob="true"' in html
     assert 'id="order-facts" hx-swap-oob="true"' in html
-    assert 'hx-swap-oob="beforeend:#messages"' in html and "now confirmed" in html
+    assert 'hx-swap-oob="innerHTML:#messages"' in html and "now confirmed" in html
     assert shown_actions(html, order) == {"start_processing", "cancel"}
 
 

@@ -72,7 +72,7 @@ def test_the_quote_page_shows_the_offer_without_sign_in_and_is_never_indexed(sho
     body = html(response)
     for text in ("Alpha Vélos SAS", "SIREN 123456789", "Curie SARL", quote.reference,
                  "Goods BIKE", "200.00&nbsp;€", "Discount 10 %", "−21.00&nbsp;€",
-                 "VAT 20 % on 180.00 €", "VAT 5.50 % on 9.00 €", "225.50&nbsp;€",
+                 "VAT 20 % on 180.00 €", "VAT 5.5 % on 9.00 €", "225.50&nbsp;€",
                  "Payable on delivery.", "Delivered by van.", "Accept and sign",
                  "Decline this quote"):
         assert text in body, text
