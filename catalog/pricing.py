@@ -15,7 +15,13 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 # Currencies without minor units would quantise to Decimal("1"); EUR is what we sell in now.
+# How a price is signed on pages: the code itself when there is no common symbol.
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
 CURRENCY_EXPONENT = {"EUR": CENT, "USD": CENT, "GBP": CENT, "CHF": CENT, "JPY": Decimal("1")}
+
+
+def currency_symbol(currency: str) -> str:
+    return CURRENCY_SYMBOLS.get(currency, currency)
 
 
 def quantize(amount: Decimal, currency: str = "EUR") -> Decimal:

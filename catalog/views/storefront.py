@@ -38,7 +38,7 @@ from catalog.models import (
     RealEstateLot,
     SpecKind,
 )
-from catalog.pricing import gross
+from catalog.pricing import currency_symbol, gross
 from catalog.selectors import (
     categories_tree,
     category_by_path,
@@ -66,7 +66,6 @@ SORTS = {
     "new": ("-created_at", _lazy("Newest first")),
 }
 DEFAULT_SORT = "name"
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 PROJECT_STATUS_BADGES = {
     Project.Status.PLANNING: "planned",
     Project.Status.UNDER_CONSTRUCTION: "in_progress",
@@ -142,7 +141,7 @@ def _cards(rows: list[BaseProduct], currency: str) -> list[ProductCard]:
 
 def _shop_money(request: HttpRequest) -> tuple[str, str]:
     currency = getattr(request.tenant, "currency", "") or "EUR"
-    return currency, CURRENCY_SYMBOLS.get(currency, currency)
+    return currency, currency_symbol(currency)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from catalog.pricing import currency_symbol as symbol_of
 from catalog.pricing import gross
-from catalog.views.storefront import CURRENCY_SYMBOLS
 from sales.errors import SalesError
 from sales.forms_storefront import (
     NEW,
@@ -72,7 +72,7 @@ GUEST_ORDERS_KEPT = 20
 # ---------------------------------------------------------------------------------------------
 def currency_symbol(request: HttpRequest) -> str:
     currency = getattr(request.tenant, "currency", "") or "EUR"
-    return CURRENCY_SYMBOLS.get(currency, currency)
+    return symbol_of(currency)
 
 
 def base_url(request: HttpRequest) -> str:

@@ -16,12 +16,12 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalog.pricing import currency_symbol
 from sales.errors import SalesError
 from sales.selectors import customer_get
 from tenants.urls_util import shop_url
 
 ZERO = Decimal("0")
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
 PICKER_LIMIT = 10
 
 # What each history row says happened (verbs written by sales.services).
@@ -50,7 +50,7 @@ VERB_LABELS = {
 def money(amount: Decimal | None, currency: str = "EUR") -> str:
     """An amount as the shop's locale writes it: 1 234,56 € in French."""
     number = formats.number_format(amount or ZERO, 2, use_l10n=True, force_grouping=True)
-    return f"{number}\xa0{CURRENCY_SYMBOLS.get(currency, currency)}"
+    return f"{number}\xa0{currency_symbol(currency)}"
 
 
 def format_day(value) -> str:
@@ -78,7 +78,7 @@ class RowFormat:
     def money(self, amount: Decimal | None, currency: str = "EUR") -> str:
         number = numberformat.format(amount or ZERO, self.decimal, 2, self.grouping,
                                      self.thousand, force_grouping=True)
-        return f"{number}\xa0{CURRENCY_SYMBOLS.get(currency, currency)}"
+        return f"{number}\xa0{currency_symbol(currency)}"
 
     def day(self, value) -> str:
         if value is None:
