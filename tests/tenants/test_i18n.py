@@ -4,10 +4,13 @@ visitor chose a language, and the French catalog is complete, compiled and place
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
 from django.utils import translation
 
 from tenants.models import Shop
@@ -201,10 +204,11 @@ def _unquote(chunks: list[str]) -> str:
     return text.replace('\\"', '"').replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
 
 
-def po_entries() -> list[dict]:
-    """Entries of the French .po file: flags, msgid, msgid_plural and msgstr forms."""
+def po_entries(path: Path = PO_FILE) -> list[dict]:
+    """Entries of a .po file (the French one by default): flags, msgctxt, msgid, msgid_plural
+    and msgstr forms."""
     entries = []
-    for block in PO_FILE.read_text(encoding="utf-8").strip().split("\n\n"):
+    for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
         entry: dict = {"flags": set(), "msgstr": {}, "obsolete": False}
         key = None
         parts: dict[str, list[str]] = {}
@@ -220,6 +224,7 @@ def po_entries() -> list[dict]:
             else:
                 key, _, rest = line.partition(" ")
                 parts[key] = [rest[1:-1]]
+        entry["msgctxt"] = _unquote(parts["msgctxt"]) if "msgctxt" in parts else None
         entry["msgid"] = _unquote(parts.get("msgid", []))
         entry["msgid_plural"] = _unquote(parts["msgid_plural"]) if "msgid_plural" in parts else None
         for k, v in parts.items():
@@ -274,6 +279,48 @@ def test_compiled_catalog_matches_the_po_file():
             if got != want:
                 stale.append((entry["msgid"], got, want))
     assert not stale
+
+
+# What makemessages extracts for the French catalog: the .py, .html and .txt files of the
+# project, run from its root, without these directories.
+MAKEMESSAGES_IGNORES = [".venv", ".data", "staticfiles", "test-artifacts", "tests", "docs",
+                        "*.egg-info", "media"]
+
+
+@pytest.mark.skipif(not (shutil.which("xgettext") and shutil.which("msguniq")),
+                    reason="GNU gettext (xgettext, msguniq) is not installed: apt-get install gettext")
+def test_every_string_in_the_code_is_in_the_french_catalog(tmp_path, monkeypatch):
+    """makemessages into a scratch locale directory: every string it finds in the code and the
+    templates is in the French catalog (which the tests above require translated), so a new
+    string without its French fails here rather than showing English to a French shop."""
+    scratch = tmp_path / "locale"
+    scratch.mkdir()
+    monkeypatch.chdir(settings.BASE_DIR)
+    committed = PO_FILE.read_bytes()
+    try:
+        # Ignoring every "locale" directory keeps makemessages from adopting config/locale as
+        # the catalog of the files under config/ (it would merge into the real one).
+        with override_settings(LOCALE_PATHS=[str(scratch)]):
+            call_command("makemessages", locale=["fr"], extensions=["html", "txt", "py"],
+                         ignore_patterns=[*MAKEMESSAGES_IGNORES, "locale"], verbosity=0)
+    finally:
+        touched = PO_FILE.read_bytes() != committed
+        if touched:
+            PO_FILE.write_bytes(committed)
+    assert not touched, "makemessages wrote into the real catalog (restored)"
+
+    def key(entry: dict) -> tuple:
+        return entry["msgctxt"], entry["msgid"], entry["msgid_plural"]
+
+    extracted = {key(e) for e in po_entries(scratch / "fr" / "LC_MESSAGES" / "django.po")[1:]}
+    catalog = {key(e) for e in po_entries()[1:] if not e["obsolete"]}
+    assert len(extracted) > 200, "makemessages found almost nothing: wrong directory?"
+    missing = sorted(extracted - catalog, key=lambda k: (k[0] or "", k[1]))
+    assert not missing, (
+        f"{len(missing)} string(s) missing from {PO_FILE.relative_to(settings.BASE_DIR)}. From the "
+        "project root: manage.py makemessages -l fr -e html,txt,py --ignore=<each of "
+        "MAKEMESSAGES_IGNORES>, translate, then compilemessages. Missing: "
+        + "; ".join(repr(k[1]) for k in missing[:20]))
 
 
 @pytest.mark.parametrize(
