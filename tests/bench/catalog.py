@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
         counts[sub] = json.loads(out.stdout.strip().splitlines()[-1])
 
     results: dict[str, dict] = {}
+    loads = [os.getloadavg()[0]]
     for cache_seconds in (0, 300):
         with Gunicorn(server_env(cluster, db, cache_seconds=cache_seconds), logdir,
                       f"cache{cache_seconds}") as server:
@@ -195,14 +197,15 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{key:40s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "
                   f"p99 {r['p99']:6.1f} ms  errors {r['errors']}", flush=True)
 
-    section = render(started, products, seconds, prep, counts, results, cluster)
+    loads.append(os.getloadavg()[0])
+    section = render(started, products, seconds, prep, counts, results, cluster, loads)
     print(section)
     if not args.quick:
         write_section(section)
     cluster.drop(db)
 
 
-def render(started, products, seconds, prep, counts, results, cluster) -> str:
+def render(started, products, seconds, prep, counts, results, cluster, loads) -> str:
     m = machine(cluster)
     lines = [SECTION, "",
              f"Run {started:%Y-%m-%d %H:%M} UTC by `make bench` (`python -m tests.bench.catalog`).",
@@ -251,7 +254,11 @@ def render(started, products, seconds, prep, counts, results, cluster) -> str:
                      f"{ratio:.2f}x | {goal} |")
     lines += ["", "For scale (from the issue): django-oscar on this kind of machine serves its "
               "catalogue page at about 3 requests/s with 124 queries, its reference view about "
-              "900/s.", ""]
+              "900/s.", "", "### Notes", "",
+              f"- 1-minute load average when the timed runs began and ended: {loads[0]:.1f} and "
+              f"{loads[-1]:.1f} on {os.cpu_count()} cores (the benchmark's own server and clients "
+              "included). Other work on the machine lowers every req/s alike: compare ratios, "
+              "not absolute numbers, across runs.", ""]
     return "\n".join(lines)
 
 
