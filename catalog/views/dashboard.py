@@ -42,7 +42,7 @@ from catalog.models import (
     Project,
     SpecDefinition,
 )
-from catalog.pricing import gross
+from catalog.pricing import currency_symbol, gross
 from catalog.selectors import (
     categories_tree,
     category_choices,
@@ -108,7 +108,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
     page = paginate(products, page=number, query=request.GET, per_page=PER_PAGE)
     can_edit = request.user.has_perm("catalog.change_baseproduct")
     words = _RowWords.current()
-    rows = [_row(p, words, can_edit=can_edit) for p in page.items]
+    currency = request.tenant.currency
+    rows = [_row(p, words, currency=currency, can_edit=can_edit) for p in page.items]
     context = {"form": form, "selects": form.selects(), "page": page, "rows": rows, "sort": sort,
                "sort_links": _sort_links(request.GET, sort), "can_edit": can_edit}
     template = "catalog/dashboard/product_list.html"
@@ -167,7 +168,7 @@ class _RowWords:
                                    self.thousand_sep, force_grouping=grouped)
 
 
-def _row(product: dict, words: _RowWords, *, can_edit: bool) -> dict:
+def _row(product: dict, words: _RowWords, *, currency: str, can_edit: bool) -> dict:
     """Everything a list row prints, and the row itself as HTML (`html`).
 
     The row's markup is written here rather than in the template: it is the hottest markup of
@@ -195,7 +196,9 @@ def _row(product: dict, words: _RowWords, *, can_edit: bool) -> dict:
         "select_label": words.select % {"name": product["name"]},
         "kind": kind,
         "kind_label": words.kinds[kind],
-        "gross": words.number(gross(product["net_price"], product["tax_rate"]), 2, grouped=True),
+        "gross": words.number(gross(product["net_price"], product["tax_rate"], currency), 2,
+                              grouped=True),
+        "currency": currency_symbol(currency),
         "stock_text": stock_text,
         "stock_class": stock_class,
         "status": product["status"],
@@ -219,7 +222,7 @@ def _row_html(row: dict, *, can_edit: bool) -> SafeString:
     return mark_safe(  # noqa: S308 - every value above is escaped
         f'<tr>{select}<td class="product-cell">{image}<a href="{e(row["url"])}">{e(row["name"])}</a>'
         f'{category}</td><td><code>{e(row["sku"])}</code></td><td>{e(row["kind_label"])}</td>'
-        f'<td class="num">{e(row["gross"])}&nbsp;€</td><td>{stock}</td>'
+        f'<td class="num">{e(row["gross"])}&nbsp;{e(row["currency"])}</td><td>{stock}</td>'
         f'<td><span class="badge badge-{e(row["status"])}">{e(row["status_label"])}</span></td></tr>')
 
 

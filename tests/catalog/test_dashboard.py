@@ -343,6 +343,16 @@ def test_rows_speak_the_visitors_language(owner_client, shop):
     assert (english["S"]["kind_label"], english["S"]["status_label"]) == ("Service", "Active")
 
 
+def test_prices_carry_the_shops_currency(owner_client, shop):
+    from tenants.models import Shop
+
+    with in_schema(shop):
+        product_create(kind="service", data={"sku": "S", "name": "S", "net_price": Decimal(10)})
+    assert '<td class="num">12.00&nbsp;€</td>' in owner_client.get("/dashboard/catalog/").content.decode()
+    Shop.objects.filter(pk=shop.pk).update(currency="USD")
+    assert '<td class="num">12.00&nbsp;$</td>' in owner_client.get("/dashboard/catalog/").content.decode()
+
+
 def test_rows_escape_what_staff_typed(owner_client, shop):
     from catalog.services.categories import category_save
 
