@@ -44,7 +44,9 @@ lint: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
 messages: $(STAMP)
-	cd config && ../$(PY) ../manage.py makemessages -l fr --ignore=.venv --ignore=.data -e html,txt,py
+	$(PY) manage.py makemessages -l fr -e html,txt,py --ignore=.venv --ignore=.data \
+		--ignore=staticfiles --ignore=test-artifacts --ignore=tests --ignore=docs \
+		--ignore='*.egg-info' --ignore=media
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean-data:

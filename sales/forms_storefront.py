@@ -135,7 +135,7 @@ class CheckoutForm(forms.Form):
         self.fields["shipping_choice"].choices = (
             [(SAME, _("Same as the billing address"))] + saved + [(NEW, _("Another address"))])
         self.options = {str(o.method.pk): o for o in shipping_options}
-        self.fields["shipping_method"].choices = [(k, o.method.name)
+        self.fields["shipping_method"].choices = [(k, o.method.label)
                                                   for k, o in self.options.items()]
         self.fields["payment_method"].choices = [
             (m.value, m.label) for m in STOREFRONT_PAYMENT_METHODS]

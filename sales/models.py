@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from catalog.pricing import Line, Totals, totals
@@ -54,7 +55,7 @@ class CustomerState(models.TextChoices):
 
 
 class Customer(models.Model):
-    kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices,
+    kind = models.CharField(_("customer type"), max_length=10, choices=CustomerKind.choices,
                             default=CustomerKind.PERSON)
     state = models.CharField(_("state"), max_length=12, choices=CustomerState.choices,
                              default=CustomerState.GUEST)
@@ -189,8 +190,17 @@ class ShippingKind(models.TextChoices):
     PICKUP = "pickup", _("Pickup")
 
 
+# What customers read when the merchant keeps the standard wording: in their own language.
+SHIPPING_LABELS = {ShippingKind.FLAT: _("Standard delivery"),
+                   ShippingKind.PICKUP: _("Pickup at the shop")}
+SHIPPING_DESCRIPTIONS = {ShippingKind.FLAT: _("Delivered in 2 to 4 working days."),
+                         ShippingKind.PICKUP: _("Collect your order at our address.")}
+
+
 class ShippingMethod(models.Model):
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, blank=True,
+                            help_text=_("Leave empty to show the standard wording in each "
+                                        "customer's language."))
     kind = models.CharField(_("kind"), max_length=10, choices=ShippingKind.choices,
                             default=ShippingKind.FLAT)
     price_net = _money(verbose_name=_("price excl. VAT"), default=ZERO,
@@ -208,7 +218,15 @@ class ShippingMethod(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.name or str(SHIPPING_LABELS.get(self.kind, self.get_kind_display()))
+
+    @property
+    def summary(self) -> str:
+        return self.description or str(SHIPPING_DESCRIPTIONS.get(self.kind, ""))
 
 
 class PaymentMethod(models.TextChoices):
@@ -266,7 +284,7 @@ class QuoteStatus(models.TextChoices):
     CONVERTED = "converted", _("Converted")
     DECLINED = "declined", _("Declined")
     EXPIRED = "expired", _("Expired")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("quote status", "Cancelled")
     SUPERSEDED = "superseded", _("Superseded")
 
 
@@ -394,7 +412,7 @@ class OrderStatus(models.TextChoices):
     PROCESSING = "processing", _("Processing")
     SHIPPED = "shipped", _("Shipped")
     DELIVERED = "delivered", _("Delivered")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
 
 
 class OrderSource(models.TextChoices):

@@ -113,7 +113,7 @@ def order_create(*, data: OrderInput, by: User | None) -> Order:
         number=number, customer=data.customer, email=data.email, quote=data.quote,
         checkout_key=data.checkout_key, billing_address=data.billing_address,
         shipping_address=data.shipping_address, shipping_method=data.shipping_method,
-        shipping_name=data.shipping_method.name if data.shipping_method else "",
+        shipping_name=data.shipping_method.label if data.shipping_method else "",
         shipping_net=data.shipping_net, shipping_tax_rate=data.shipping_tax_rate,
         payment_method=data.payment_method, discount_percent=data.discount_percent,
         source=data.source, customer_note=data.customer_note, currency=data.currency,

@@ -40,9 +40,7 @@ def shipping_method_save(*, method: ShippingMethod | None = None, data: dict,
     """Create (`method=None`) or change a shipping method. `data` holds name, kind, price_net,
     tax_rate (a TaxRate), free_above (None: never free), description, is_active, position.
     A pickup costs nothing, so its price and threshold are cleared."""
-    name = " ".join(str(data.get("name") or "").split())[:100]
-    if not name:
-        raise SalesError(_("Name the method as customers will see it."), field="name")
+    name = " ".join(str(data.get("name") or "").split())[:100]  # empty: the standard wording
     kind = data.get("kind") or ShippingKind.FLAT
     if kind not in ShippingKind.values:
         raise SalesError(_("Choose flat rate or pickup."), field="kind")

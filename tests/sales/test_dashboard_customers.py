@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.models import TaxRate
 from sales.models import Address, Customer, CustomerKind, Order, ShippingMethod
 from sales.services.customers import address_save
 from sales.services.quotes import quote_create
-from tests.conftest import host_of, login
+from tests.conftest import host_of, in_schema, login
 from tests.sales.factories import ADDRESS, customer, goods, place_order, registered, staff
 
 pytestmark = pytest.mark.usefixtures("in_shop")
@@ -247,5 +247,18 @@ def test_shipping_method_errors_keep_the_input(shop, owner_client):
         "description": "Kept"})
     assert response.status_code == 422
     assert "Kept" in response.content.decode()
-    assert set(response.context["form"].errors) >= {"name", "price_net"}
+    assert set(response.context["form"].errors) == {"price_net"}
     assert not ShippingMethod.objects.filter(description="Kept").exists()
+
+
+def test_a_method_without_a_name_speaks_each_customers_language(shop, owner_client):
+    with in_schema(shop):
+        method = ShippingMethod.objects.get(kind="flat")
+        assert method.name == "", "the seeded methods keep the standard wording"
+        with translation.override("fr"):
+            assert (method.label, method.summary) == ("Livraison standard",
+                                                      "Livrée en 2 à 4 jours ouvrés.")
+        with translation.override("en"):
+            assert method.label == "Standard delivery"
+        method.name = "Colissimo"
+        assert method.label == "Colissimo"

@@ -274,6 +274,9 @@ def test_compiled_catalog_matches_the_po_file():
             if entry["msgid_plural"]:
                 got = [translation.ngettext(entry["msgid"], entry["msgid_plural"], n) for n in (1, 2)]
                 want = [entry["msgstr"]["msgstr[0]"], entry["msgstr"]["msgstr[1]"]]
+            elif entry["msgctxt"]:
+                got = translation.pgettext(entry["msgctxt"], entry["msgid"])
+                want = entry["msgstr"]["msgstr"]
             else:
                 got, want = translation.gettext(entry["msgid"]), entry["msgstr"]["msgstr"]
             if got != want:
