@@ -41,9 +41,22 @@ class PageInfo:
         return self.url_for(self.number + 1) if self.number < self.num_pages else None
 
 
-def paginate(qs: QuerySet, *, page: int | None, query: QueryDict, per_page: int = PER_PAGE
-             ) -> PageInfo:
-    paginator = Paginator(qs, per_page)
+class DeferredJoinPaginator(Paginator):
+    """For long lists whose rows join other tables: the page's ids are picked from the sorted,
+    filtered list first (an index walk, the skipped rows never joined), then only those rows
+    are read with their joins, in one statement (`WHERE id IN (SELECT id ... LIMIT/OFFSET)`).
+    Page 50 of 10,000 orders joined every one of the 1,225 skipped rows to its customer."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = self.object_list.values("pk")[bottom:bottom + self.per_page]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+
+def paginate(qs: QuerySet, *, page: int | None, query: QueryDict, per_page: int = PER_PAGE,
+             deferred_join: bool = False) -> PageInfo:
+    paginator = (DeferredJoinPaginator if deferred_join else Paginator)(qs, per_page)
     page_obj = paginator.get_page(page or 1)
     number, total = page_obj.number, paginator.num_pages
     links: list[int | None] = []

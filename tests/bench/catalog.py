@@ -120,6 +120,37 @@ def combine(runs: list[dict]) -> dict:
             "mean": statistics.fmean(latencies) * 1000}
 
 
+def compare_pages(port: int, host: str, pages: list[tuple[str, str, dict | None]], *,
+                  seconds: float, reference_key: str = "reference",
+                  reference: str = "/_bench/reference/") -> dict[str, dict]:
+    """Each page and the reference take turns in short slices (ROUNDS of them), so load from
+    other processes on the machine weighs on both alike; each page's ratio uses the reference
+    measured in its own slices (`reference_rps`). The reference's row combines all slices."""
+    results: dict[str, dict] = {reference_key: {}}  # first in the table
+    hammer(port, host, reference, seconds=1.0, clients=2)  # warm up
+    all_reference = []
+    for label, path, jar in pages:
+        hammer(port, host, path, seconds=1.0, clients=2, cookies=jar)  # warm up
+        page_runs, reference_runs = [], []
+        for round_ in range(ROUNDS):
+            turns = [(page_runs, path, jar), (reference_runs, reference, None)]
+            for runs, url, cookie_jar in (turns if round_ % 2 else turns[::-1]):
+                runs.append(hammer(port, host, url, seconds=seconds / ROUNDS, clients=2,
+                                   cookies=cookie_jar))
+        results[label] = r = combine(page_runs)
+        r["reference_rps"] = combine(reference_runs)["rps"]
+        all_reference += reference_runs
+        print(f"{label:40s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "
+              f"p99 {r['p99']:6.1f} ms  errors {r['errors']}  "
+              f"(reference {r['reference_rps']:.1f} req/s)", flush=True)
+    results[reference_key].update(combine(all_reference))
+    r = results[reference_key]
+    r["reference_rps"] = r["rps"]
+    print(f"{reference_key:40s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "
+          f"p99 {r['p99']:6.1f} ms  errors {r['errors']}", flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.catalog")
     parser.add_argument("--quick", action="store_true")
@@ -162,7 +193,6 @@ def main(argv: list[str] | None = None) -> None:
             host = f"big.localhost:{port}"
             staff = login(port, "big")
             cookies = staff.jars["big.localhost"]
-            reference = "/_bench/reference/"
             if cache_seconds:
                 pages = [("storefront catalog (cached)", "/", None)]
             else:
@@ -171,31 +201,9 @@ def main(argv: list[str] | None = None) -> None:
                          ("dashboard product list", "/dashboard/catalog/", cookies),
                          ("dashboard product list, page 50", "/dashboard/catalog/?page=50",
                           cookies)]
-            hammer(port, host, reference, seconds=1.0, clients=2)  # warm up
             key = "reference [cache run]" if cache_seconds else "reference"
-            results[key] = {}  # first in the table; filled once every slice has run
-            all_reference = []
-            for label, path, jar in pages:
-                hammer(port, host, path, seconds=1.0, clients=2, cookies=jar)  # warm up
-                # The page and the reference take turns in short slices, so load from other
-                # processes on the machine weighs on both alike.
-                page_runs, reference_runs = [], []
-                for round_ in range(ROUNDS):
-                    turns = [(page_runs, path, jar), (reference_runs, reference, None)]
-                    for runs, url, cookie_jar in (turns if round_ % 2 else turns[::-1]):
-                        runs.append(hammer(port, host, url, seconds=seconds / ROUNDS, clients=2,
-                                           cookies=cookie_jar))
-                results[label] = r = combine(page_runs)
-                r["reference_rps"] = combine(reference_runs)["rps"]
-                all_reference += reference_runs
-                print(f"{label:40s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "
-                      f"p99 {r['p99']:6.1f} ms  errors {r['errors']}  "
-                      f"(reference {r['reference_rps']:.1f} req/s)", flush=True)
-            results[key].update(combine(all_reference))
-            r = results[key]
-            r["reference_rps"] = r["rps"]
-            print(f"{key:40s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "
-                  f"p99 {r['p99']:6.1f} ms  errors {r['errors']}", flush=True)
+            results.update(compare_pages(port, host, pages, seconds=seconds,
+                                         reference_key=key))
 
     loads.append(os.getloadavg()[0])
     section = render(started, products, seconds, prep, counts, results, cluster, loads)

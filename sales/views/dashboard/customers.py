@@ -82,7 +82,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     qs = customers_for_dashboard(q=(values.get("q") or "").strip(),
                                  kind=values.get("kind") or "", state=values.get("state") or "",
                                  sort=CUSTOMER_SORTS[sort])
-    page = paginate(qs, page=values.get("page"), query=request.GET)
+    page = paginate(qs, page=values.get("page"), query=request.GET, deferred_join=True)
     fmt = RowFormat()
     context = {
         "values": values, "page": page,

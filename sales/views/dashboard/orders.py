@@ -85,7 +85,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         q=(values.get("q") or "").strip(), status=values.get("status") or "",
         customer=values.get("customer"), date_from=values.get("date_from"),
         date_to=values.get("date_to"), sort=ORDER_SORTS[sort]).only(*ORDER_ROW_FIELDS)
-    page = paginate(qs, page=values.get("page"), query=request.GET)
+    page = paginate(qs, page=values.get("page"), query=request.GET, deferred_join=True)
     fmt = RowFormat(OrderStatus.choices)
     rows = [order_row(order, fmt) for order in page.items]
     path = request.path

@@ -115,7 +115,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         q=(values.get("q") or "").strip(), status=values.get("status") or "",
         customer=values.get("customer"), date_from=values.get("date_from"),
         date_to=values.get("date_to"), sort=QUOTE_SORTS[sort])
-    page = paginate(qs, page=values.get("page"), query=request.GET)
+    page = paginate(qs, page=values.get("page"), query=request.GET, deferred_join=True)
     fmt = RowFormat(QuoteStatus.choices)
     rows = [quote_row(quote, fmt) for quote in page.items]
     path = request.path
