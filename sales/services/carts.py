@@ -93,7 +93,8 @@ def cart_add(*, cart: Cart, product: BaseProduct, quantity) -> CartLine:
     Cart.objects.select_for_update().filter(pk=cart.pk).first()  # one writer per cart
     # The real kind decides the rules (a lot is unique, goods are stocked): a product reached
     # through a foreign key or a non-polymorphic list is a plain BaseProduct.
-    product = BaseProduct.objects.get(pk=product.pk)
+    if type(product) is BaseProduct:
+        product = BaseProduct.objects.get(pk=product.pk)
     line = CartLine.objects.filter(cart=cart, product=product).first()
     wanted = quantity + (line.quantity if line else 0)
     if line is not None and isinstance(product, RealEstateLot):
