@@ -10,11 +10,16 @@
 | EMAIL_URL          | console:// (smtp:// in prod) | dj-email-url syntax                              |
 | CELERY_BROKER_URL  | none: tasks run eagerly      | redis://127.0.0.1:6379/0                         |
 | SHOP_POOL_SIZE     | 2                            | ready shops kept for instant signups             |
+| STRIPE_SECRET_KEY  | none: card payments are off  | the platform's Stripe secret key (sk_...)        |
+| STRIPE_WEBHOOK_SECRET | none: webhooks refused    | signing secret of the webhook endpoint (whsec_)  |
+| STRIPE_API_BASE    | Stripe's API                 | another API address (tests: a local stand-in)    |
+| STRIPE_FEE_PERCENT | 1.0                          | platform fee on each card payment, in percent    |
 """
 
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -275,6 +280,8 @@ CELERY_BEAT_SCHEDULE = {
     "handoff-purge": {"task": "tenants.handoff_purge", "schedule": 86400.0},
     "lot-options-expire": {"task": "catalog.release_expired_options", "schedule": 900.0},
     "quotes-expire": {"task": "sales.expire_quotes", "schedule": 3600.0},
+    # Overdue invoices, reminders, unpaid card orders: hourly, so a delay in hours is kept.
+    "billing-periodic": {"task": "billing.daily", "schedule": 3600.0},
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -284,6 +291,21 @@ SHOP_POOL_SIZE = env_int("SHOP_POOL_SIZE", 2)
 # `make bench` mounts a reference view (/_bench/reference/) to compare pages against.
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 SIGNUP_HANDOFF_MAX_AGE = 60  # seconds a post-signup login link stays valid
+
+# ---------------------------------------------------------------------------------------------
+# Stripe: card payments on each shop's connected account, through billing/stripe_gateway.py.
+# No key: shops take manual payments only.
+# ---------------------------------------------------------------------------------------------
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "").strip()
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip()
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").strip().rstrip("/")
+try:
+    STRIPE_FEE_PERCENT = Decimal(os.environ.get("STRIPE_FEE_PERCENT", "").strip() or "1.0")
+except ArithmeticError as exc:  # decimal.InvalidOperation
+    raise ImproperlyConfigured("STRIPE_FEE_PERCENT must be a number, e.g. 1.5.") from exc
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET and not DEBUG:
+    # Without it every webhook is refused: customers would pay and no order would ever be paid.
+    raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is.")
 
 # ---------------------------------------------------------------------------------------------
 # API

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from billing.views.webhook import stripe_webhook
 from tenants.views import public
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
+    # Stripe Connect: one endpoint for every shop's events (routed by their `account`).
+    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
 ]
 
 if settings.BENCHMARK_VIEWS:

@@ -13,14 +13,16 @@ from tenants.models import Shop
 
 
 def deliver(name: str, *, to: list[str], context: dict) -> None:
-    """Render templates/sales/email/<name>_subject.txt and <name>.txt and send them."""
+    """Render <name>_subject.txt and <name>.txt and send them; a bare name is one of
+    templates/sales/email/, another app names its own folder ("billing/email/reminder")."""
+    base = name if "/" in name else f"sales/email/{name}"
     shop = connection.tenant
     if not isinstance(shop, Shop):  # a task or script in schema_context() has a stand-in
         shop = Shop.objects.get(schema_name=connection.schema_name)
     context = {"shop_name": shop.name, "shop": shop, **context}
     with translation.override(getattr(shop, "locale", None) or "en"):
-        subject = render_to_string(f"sales/email/{name}_subject.txt", context)
-        body = render_to_string(f"sales/email/{name}.txt", context)
+        subject = render_to_string(f"{base}_subject.txt", context)
+        body = render_to_string(f"{base}.txt", context)
     send_mail(" ".join(subject.split()), body, None, to)
 
 

@@ -69,6 +69,11 @@ class Shop(TenantMixin):
     # Where customers pay by bank transfer (printed on order confirmations and invoices).
     iban = models.CharField("IBAN", max_length=34, blank=True)
     bic = models.CharField("BIC", max_length=11, blank=True)
+    # The merchant's Stripe account (Connect): card payments are created on it, and the
+    # platform's webhook endpoint finds the shop of an event by it. Kept in the public schema.
+    stripe_account_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    stripe_charges_enabled = models.BooleanField(default=False)
+    stripe_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)

@@ -50,6 +50,8 @@ class LineInput:
     sku: str = ""
     unit: str = "unit"
     discount_percent: Decimal = ZERO
+    # A document-wide discount applied on top (an invoice line made from a discounted order).
+    extra_discount_percent: Decimal = ZERO
 
     @classmethod
     def from_product(cls, product: BaseProduct, quantity: Decimal,
