@@ -1,0 +1,3 @@
+"""Billing REST API routes (included under /api/v1/ in the `api` namespace)."""
+
+urlpatterns: list = []
