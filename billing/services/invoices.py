@@ -56,6 +56,28 @@ def billing_settings() -> BillingSettings:
     return BillingSettings.objects.order_by("pk").first() or BillingSettings.objects.create()
 
 
+BILLING_SETTINGS_FIELDS = ("invoice_prefix", "credit_note_prefix", "payment_terms_days",
+                           "late_penalty_rate", "reminder_days", "unpaid_checkout_hours",
+                           "invoice_paid_orders")
+
+
+@transaction.atomic
+def billing_settings_update(*, by: User | None, **values) -> BillingSettings:
+    """Change the shop's billing settings. Prefixes and terms apply to documents issued from
+    now on: issued ones keep their number, due date and terms (they are frozen)."""
+    unknown = set(values) - set(BILLING_SETTINGS_FIELDS)
+    if unknown:
+        raise BillingError(_("Unknown settings: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    if values.get("payment_terms_days") is not None and values["payment_terms_days"] > 60:
+        raise BillingError(_("French law caps payment terms at 60 days from the invoice date."),
+                           field="payment_terms_days")
+    settings = BillingSettings.objects.select_for_update().get(pk=billing_settings().pk)
+    for field, value in values.items():
+        setattr(settings, field, value)
+    settings.save(update_fields=list(values) or None)
+    return settings
+
+
 def history(invoice: Invoice, *, verb: str, by: User | None, before: str = "",
             message: str = "", data: dict | None = None) -> InvoiceEvent:
     return InvoiceEvent.objects.create(
