@@ -184,3 +184,19 @@ def test_a_standalone_invoice_by_staff():
     invoice = invoice_update(invoice=invoice, by=None, add_lines=[LineInput(
         name="Travel", quantity=Decimal(1), unit_net=Decimal("80"), tax_rate=Decimal("20"))])
     assert invoice.gross_total == Decimal("1176.00")
+
+
+def test_card_orders_left_unpaid_are_cancelled_and_their_stock_released():
+    from billing.services.periodic import orders_cancel_unpaid
+    from catalog.models import StockLevel
+    from sales.models import Order, OrderStatus
+
+    bike = goods("BIKE", stock="3")
+    unpaid = place_order((bike, 2), payment_method="card")
+    by_transfer = place_order((bike, 1))
+    Order.objects.filter(pk__in=[unpaid.pk, by_transfer.pk]).update(
+        placed_at=timezone.now() - timedelta(hours=49))
+    assert orders_cancel_unpaid() == 1
+    assert Order.objects.get(pk=unpaid.pk).status == OrderStatus.CANCELLED
+    assert Order.objects.get(pk=by_transfer.pk).status == OrderStatus.PENDING, "transfers wait"
+    assert StockLevel.objects.get(pk=bike.pk).reserved == 1
