@@ -26,6 +26,9 @@ from tenants.accounts.services import staff_create_owner
 from tenants.models import Domain, LoginHandoff, PlatformAuditLog, Shop, ShopStatus
 from tenants.services import plan_default, platform_ensure_public, shop_create_pooled
 
+# The local Stripe server fixtures (`local_stripe`, `stripe_settings`): test support.
+pytest_plugins = ["tests.support.stripe_server"]
+
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PASSWORD = "a-long-test-password-42"
 
