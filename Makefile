@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) -m tests.bench.run $(ARGS)
 	$(PY) -m tests.bench.catalog $(if $(findstring --quick,$(ARGS)),--quick,)
 	$(PY) -m tests.bench.sales $(if $(findstring --quick,$(ARGS)),--quick,)
+	$(PY) -m tests.bench.billing $(if $(findstring --quick,$(ARGS)),--quick,)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -33,13 +33,14 @@ class Browser:
         self.timeout = timeout
         self.jars: dict[str, dict[str, str]] = {}
 
-    def request(self, method: str, host: str, path: str, form: dict | None = None) -> Response:
+    def request(self, method: str, host: str, path: str, form: dict | None = None, *,
+                body: str | None = None, extra_headers: dict | None = None) -> Response:
         hostname = host.split(":")[0]
         jar = self.jars.setdefault(hostname, {})
-        headers = {"Host": host, "User-Agent": "shop-bench/1", "Accept-Language": "en"}
+        headers = {"Host": host, "User-Agent": "shop-bench/1", "Accept-Language": "en",
+                   **(extra_headers or {})}
         if jar:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
-        body = None
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -59,6 +60,11 @@ class Browser:
             return Response(resp.status, resp.headers.get("Location"), data)
         finally:
             conn.close()
+
+
+    def post_json(self, host: str, path: str, body: str, headers: dict) -> Response:
+        return self.request("POST", host, path, body=body,
+                            extra_headers={"Content-Type": "application/json", **headers})
 
 
 def platform_host(port: int) -> str:
