@@ -550,7 +550,9 @@ def test_a_card_payment_link_for_the_customer(shop, stripe_settings):
     response = client.post(f"{INVOICES}{invoice.pk}/pay-link/", follow=True)
     payment = Payment.objects.get(invoice=invoice)
     assert payment.amount == Decimal("240.00") and payment.checkout_url
-    assert payment.checkout_url in response.content.decode()
+    html = response.content.decode()
+    assert payment.checkout_url in html
+    assert f"{INVOICES}{invoice.pk}/pay-link/" not in html, "one open link at a time"
     assert stripe_settings.session(payment.checkout_session_id)["amount_total"] == 24000
 
 

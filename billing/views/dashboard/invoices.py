@@ -4,6 +4,8 @@ may use, and the credit note page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -67,6 +69,8 @@ from tenants.pagination import paginate
 TEMPLATE_LIST = "billing/dashboard/invoice_list.html"
 TEMPLATE_DETAIL = "billing/dashboard/invoice_detail.html"
 TEMPLATE_CREDIT = "billing/dashboard/credit_note_new.html"
+# Stripe closes a Checkout page after 24 hours: an older link is shown as expired.
+CHECKOUT_LINK_LIFE = timedelta(hours=23)
 
 # ---------------------------------------------------------------------------------------------
 # The list
@@ -177,8 +181,11 @@ def _may_issue(invoice: Invoice, user) -> bool:
 def _payment_rows(invoice: Invoice, user, forms: dict) -> list[dict]:
     may_refund = user.has_perm("billing.refund_payment")
     rows = []
+    fresh_since = timezone.now() - CHECKOUT_LINK_LIFE
     for payment in payments_of(invoice):
         refundable = payment.refundable
+        waiting = (payment.method == PaymentMethod.CARD and payment.status == PaymentStatus.PENDING
+                   and bool(payment.checkout_url))
         rows.append({
             "payment": payment,
             "method": payment.get_method_display(),
@@ -192,9 +199,9 @@ def _payment_rows(invoice: Invoice, user, forms: dict) -> list[dict]:
                          "status": r.status, "status_label": r.get_status_display(),
                          "at": r.created_at, "credit_note_id": r.credit_note_id}
                         for r in payment.refunds.all()],
-            "checkout_url": payment.checkout_url
-            if payment.method == PaymentMethod.CARD and payment.status == PaymentStatus.PENDING
+            "checkout_url": payment.checkout_url if waiting and payment.created_at >= fresh_since
             else "",
+            "link_expired": waiting and payment.created_at < fresh_since,
             "is_card": payment.method == PaymentMethod.CARD,
             "refund_form": (forms.get(payment.pk) or RefundForm(
                 payment_id=payment.pk, refundable=refundable))
@@ -205,16 +212,20 @@ def _payment_rows(invoice: Invoice, user, forms: dict) -> list[dict]:
     return rows
 
 
-def _buttons(invoice: Invoice, user) -> dict:
-    """The actions this user may take on this document now (UI.md: exactly those)."""
+def _buttons(invoice: Invoice, user, payments: list[dict]) -> dict:
+    """The actions this user may take on this document now (UI.md: exactly those). No second
+    card payment link while one for what is owed is still open (one page, one charge)."""
     payable = not invoice.is_credit_note and invoice.status in PAYABLE and invoice.balance > 0
+    link_open = any(p["checkout_url"] and p["payment"].amount == invoice.balance
+                    for p in payments)
     return {
         "issue": _may_issue(invoice, user),
         "delete": invoice.is_draft and user.has_perm("billing.delete_invoice"),
         "payment": payable and user.has_perm("billing.record_payment"),
         "credit": (not invoice.is_credit_note and not invoice.is_draft
                    and _credit_left(invoice) > 0 and user.has_perm("billing.add_invoice")),
-        "pay_link": payable and user.has_perm("billing.record_payment") and cards_available(),
+        "pay_link": payable and not link_open and user.has_perm("billing.record_payment")
+        and cards_available(),
     }
 
 
@@ -233,7 +244,10 @@ def invoice_context(request: HttpRequest, invoice: Invoice, **parts) -> dict:
                               args=[invoice.pk, line.pk]),
     } for line in lines]
     tax_rates = list(tax_rates_list()) if editable else []
-    buttons = _buttons(invoice, user)
+    show_payments = user.has_perm("billing.view_payment") and not invoice.is_credit_note
+    payments = _payment_rows(invoice, user, parts.get("refund_forms", {})) \
+        if show_payments else []
+    buttons = _buttons(invoice, user, payments)
     credit_notes = list(invoice.credit_notes.order_by("created_at", "id")) \
         if not invoice.is_credit_note else []
     # The documents are served by billing_documents (a draft gets a preview, marked as such).
@@ -247,9 +261,7 @@ def invoice_context(request: HttpRequest, invoice: Invoice, **parts) -> dict:
                      for rate, (base, tax) in summary.vat_by_rate.items()],
         "read_only_reason": _read_only_reason(invoice, can_edit),
         "buttons": buttons, "any_button": any(buttons.values()),
-        "payments": _payment_rows(invoice, user, parts.get("refund_forms", {}))
-        if user.has_perm("billing.view_payment") and not invoice.is_credit_note else [],
-        "show_payments": user.has_perm("billing.view_payment") and not invoice.is_credit_note,
+        "payments": payments, "show_payments": show_payments,
         "credit_notes": credit_notes,
         "history": history_rows(invoice_history(invoice), invoice.currency),
         "is_overdue": invoice.status == InvoiceStatus.OVERDUE,
