@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from billing.models import PAYABLE, DocumentKind, Invoice, InvoiceStatus, Payment
-from sales.models import NumberSequence
+from billing.models import (
+    PAYABLE,
+    DocumentKind,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
+from sales.models import NumberSequence, OrderStatus
 
 ZERO = Decimal("0.00")
 
@@ -78,6 +86,46 @@ def invoice_get_for_customer(*, customer, pk: int) -> Invoice | None:
             .prefetch_related("lines").first())
 
 
+# Stripe keeps a Checkout page open 24 hours: within that, asking to pay again sends the
+# customer back to the same page (one page, one possible charge) instead of making another.
+CHECKOUT_REUSE = timedelta(hours=23)
+
+
+def card_payment_open(*, order=None, invoice: Invoice | None = None) -> Payment | None:
+    """The card payment still waiting on its Stripe page for this order or invoice, for the
+    amount owed now (a payment recorded meanwhile changes it), if recent enough to reuse.
+    None once the order or invoice no longer waits for a payment."""
+    if invoice is not None and (invoice.status not in PAYABLE or invoice.balance <= 0):
+        return None
+    if invoice is None and (order.status != OrderStatus.PENDING
+                            or order.payments.filter(status=PaymentStatus.SUCCEEDED).exists()):
+        return None
+    qs = Payment.objects.filter(method=PaymentMethod.CARD, status=PaymentStatus.PENDING,
+                                created_at__gte=timezone.now() - CHECKOUT_REUSE)
+    qs = qs.exclude(checkout_url="")
+    if invoice is not None:
+        qs = qs.filter(invoice=invoice, amount=invoice.balance)
+    else:
+        qs = qs.filter(order=order, invoice__isnull=True, amount=order.gross_total)
+    return qs.order_by("-created_at", "-id").first()
+
+
+def payment_get_for_visitor(*, pk: int, customer, guest_numbers=()) -> Payment | None:
+    """A card payment the visitor started: one of a registered customer's, or one for an order
+    a guest placed in this session (its number kept in the session). None for anyone else's."""
+    owner = Q(order__number__in=list(guest_numbers))
+    if customer is not None:
+        owner |= Q(customer=customer)
+    return (Payment.objects.select_related("order", "invoice", "customer")
+            .filter(owner, pk=pk, method=PaymentMethod.CARD).first())
+
+
+def credit_notes_of(invoice: Invoice) -> QuerySet[Invoice]:
+    """The issued credit notes that correct an invoice."""
+    return (invoice.credit_notes.exclude(status=InvoiceStatus.DRAFT)
+            .order_by("issue_date", "id"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Dashboard: numbering preview and the home cards
 # ---------------------------------------------------------------------------------------------
@@ -131,3 +179,57 @@ def billing_summary(today: date | None = None) -> BillingSummary:
         month_revenue=months[-1][1], previous_month_revenue=months[-2][1],
         outstanding=sums["outstanding"] or ZERO, outstanding_count=sums["outstanding_count"],
         overdue=sums["overdue"] or ZERO, overdue_count=sums["overdue_count"], months=months)
+
+
+# What can be done to an invoice, in button order, with the role each needs. Drafts are edited
+# and deleted; issued documents are only paid, credited or (the system) settled.
+INVOICE_ACTIONS = {
+    "issue": ["billing.issue_invoice"],
+    "record_payment": ["billing.record_payment"],
+    "credit_note": ["billing.add_invoice", "billing.issue_invoice"],
+    "update": ["billing.change_invoice"],
+    "delete": ["billing.delete_invoice"],
+}
+
+
+def invoice_action_possible(invoice: Invoice, action: str) -> bool:
+    """Whether the document's state allows `action` now (whoever asks)."""
+    is_invoice = not invoice.is_credit_note
+    if action in ("issue", "update", "delete"):
+        return invoice.status == InvoiceStatus.DRAFT
+    if action == "record_payment":
+        return is_invoice and invoice.status in PAYABLE and invoice.balance > 0
+    if action == "credit_note":
+        return (is_invoice and invoice.status != InvoiceStatus.DRAFT
+                and invoice.gross_total - invoice.amount_credited > 0)
+    return False
+
+
+def invoice_actions(invoice: Invoice, user) -> list[str]:
+    """The actions this user may run on the invoice now, in button order."""
+    return [name for name, perms in INVOICE_ACTIONS.items()
+            if invoice_action_possible(invoice, name)
+            and (user is None or user.has_perms(perms))]
+
+
+def payments_filtered(*, status: str = "", method: str = "", invoice: int | None = None,
+                      order: int | None = None, customer: int | None = None,
+                      sort: str = "-created_at") -> QuerySet[Payment]:
+    """Payments for staff lists, newest first, with what a row shows joined in."""
+    qs = Payment.objects.select_related("customer", "invoice", "order")
+    if status in PaymentStatus.values:
+        qs = qs.filter(status=status)
+    if method in PaymentMethod.values:
+        qs = qs.filter(method=method)
+    if invoice:
+        qs = qs.filter(invoice_id=invoice)
+    if order:
+        qs = qs.filter(order_id=order)
+    if customer:
+        qs = qs.filter(customer_id=customer)
+    return qs.order_by(sort, "-id")
+
+
+def payment_get(*, pk: int) -> Payment | None:
+    return (Payment.objects.select_related("customer", "invoice", "order")
+            .prefetch_related("refunds__credit_note").filter(pk=pk).first())

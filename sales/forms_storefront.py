@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from sales.models import ADDRESS_FIELDS, PaymentMethod
 
-# What the storefront offers today. Card payments (Stripe Checkout) are added by billing; list
-# a method here only once it works end to end.
+# What the storefront always offers. Card payments (Stripe Checkout, run by billing after the
+# order is placed) are offered on top when the shop accepts cards: see `payment_methods_for`.
 STOREFRONT_PAYMENT_METHODS = [PaymentMethod.BANK_TRANSFER]
 PAYMENT_HINTS = {
     PaymentMethod.BANK_TRANSFER: _("We email you our bank details with your order "
@@ -22,6 +22,13 @@ PAYMENT_HINTS = {
 }
 NEW = "new"
 SAME = "same"
+
+
+def payment_methods_for(shop) -> list[PaymentMethod]:
+    """The payment methods a shop's checkout offers: card first when the shop has connected a
+    Stripe account that may take charges (`Shop.accepts_cards`), then bank transfer."""
+    card = [PaymentMethod.CARD] if getattr(shop, "accepts_cards", False) else []
+    return card + [m for m in STOREFRONT_PAYMENT_METHODS if m not in card]
 
 
 def add_service_error(form: forms.Form, exc, *, prefix: str = "") -> None:
@@ -127,8 +134,10 @@ class CheckoutForm(forms.Form):
     note = forms.CharField(label=_("Note for the shop (optional)"), required=False,
                            max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, addresses=(), shipping_options=(), **kwargs):
+    def __init__(self, *args, addresses=(), shipping_options=(),
+                 payment_methods=STOREFRONT_PAYMENT_METHODS, **kwargs):
         super().__init__(*args, **kwargs)
+        self.payment_methods = list(payment_methods)
         self.addresses = {str(a.pk): a for a in addresses}
         saved = [(key, str(address)) for key, address in self.addresses.items()]
         self.fields["billing_choice"].choices = saved + [(NEW, _("A new address"))]
@@ -137,15 +146,16 @@ class CheckoutForm(forms.Form):
         self.options = {str(o.method.pk): o for o in shipping_options}
         self.fields["shipping_method"].choices = [(k, o.method.label)
                                                   for k, o in self.options.items()]
-        self.fields["payment_method"].choices = [
-            (m.value, m.label) for m in STOREFRONT_PAYMENT_METHODS]
+        self.fields["payment_method"].choices = [(m.value, m.label) for m in self.payment_methods]
         self.fields.update(_address_fields("billing_", required=False))
         self.fields["billing_full_name"].help_text = _("Leave empty to use your name.")
         self.fields.update(_address_fields("shipping_", required=False))
         if not self.is_bound:
             if self.options:  # the shop's first option, as it ordered them
                 self.initial.setdefault("shipping_method", next(iter(self.options)))
-            self.initial.setdefault("payment_method", STOREFRONT_PAYMENT_METHODS[0].value)
+            if self.initial.get("payment_method") not in {m.value for m in self.payment_methods}:
+                # Nothing chosen yet, or a method no longer offered (cards switched off).
+                self.initial["payment_method"] = self.payment_methods[0].value
             self.initial.setdefault("shipping_choice", SAME)
             self.initial.setdefault("billing_choice", next(iter(self.addresses), NEW))
 

@@ -97,6 +97,13 @@ class Shop(TenantMixin):
         return self.status == ShopStatus.ACTIVE
 
     @property
+    def accepts_cards(self) -> bool:
+        """Customers can pay by card: the platform has a Stripe key and this shop's connected
+        Stripe account may take charges."""
+        return bool(settings.STRIPE_SECRET_KEY and self.stripe_account_id
+                    and self.stripe_charges_enabled)
+
+    @property
     def subdomain(self) -> str:
         domain = self.primary_domain
         return domain.subdomain if domain else ""

@@ -401,3 +401,13 @@ def credit_amount_lines(*, invoice: Invoice, amount: Decimal, label: str) -> lis
                                                                        "rate": plain(rate)},
                                quantity=Decimal("1"), unit_net=net, tax_rate=rate))
     return lines
+
+
+@transaction.atomic
+def credit_note_create_issued(*, invoice: Invoice, by: User | None, reason: str,
+                              lines: Sequence[LineInput] | None = None) -> Invoice:
+    """A credit note made and issued at once (numbered, applied to its invoice), all or
+    nothing: for callers that have no use for a draft credit note (the API). Issuing checks
+    the user's role."""
+    note = credit_note_create(invoice=invoice, by=by, reason=reason, lines=lines)
+    return invoice_issue(invoice=note, by=by)

@@ -25,6 +25,7 @@ from sales.models import (
     Order,
     OrderLine,
     OrderSource,
+    OrderStatus,
     PaymentMethod,
     Quote,
     ShippingMethod,
@@ -202,6 +203,30 @@ def order_cancel(*, order: Order, by: User | None, reason: str) -> Order:
         stock_release(lines=_stock_products(order), by=by, reference=order.number)
     except CatalogError as exc:
         raise SalesError(exc.message) from exc
+    return order
+
+
+@transaction.atomic
+def order_payment_method_change(*, order: Order, method: str, by: User | None,
+                                by_customer: bool = False) -> Order:
+    """The customer (or staff) changes how a pending order will be paid, e.g. bank transfer
+    after giving up on a card payment: the order then waits for the transfer instead of being
+    cancelled as an unpaid card order. Recorded in the order's history."""
+    if method not in PaymentMethod.values:
+        raise SalesError(_("Choose how the order will be paid."), field="payment_method")
+    order = _locked(order)
+    if order.status != OrderStatus.PENDING:
+        raise SalesError(_("Order %(number)s is %(state)s: its payment method can no longer "
+                           "change.") % {"number": order.number,
+                                         "state": order.get_status_display().lower()},
+                         field="payment_method")
+    before = order.payment_method
+    if before == method:
+        return order
+    order.payment_method = method
+    order.save(update_fields=["payment_method", "updated_at"])
+    history_record(order, verb="payment_method", by=by, by_customer=by_customer,
+                   data={"from": before, "to": method})
     return order
 
 

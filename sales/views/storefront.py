@@ -30,8 +30,9 @@ from sales.forms_storefront import (
     CheckoutForm,
     QuoteRequestForm,
     add_service_error,
+    payment_methods_for,
 )
-from sales.models import ADDRESS_FIELDS, Customer, PaymentMethod
+from sales.models import ADDRESS_FIELDS, Customer, OrderStatus, PaymentMethod
 from sales.selectors import (
     CartView,
     ShippingOption,
@@ -298,7 +299,7 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
     stored = request.session.get(CHECKOUT_SESSION_KEY)
     initial = dict(stored["form"]) if stored else _initial_for(customer, addresses)
     form = CheckoutForm(request.POST or None, initial=initial, addresses=addresses,
-                        shipping_options=options)
+                        shipping_options=options, payment_methods=payment_methods_for(request.tenant))
     if request.method == "POST" and form.is_valid():
         data = _checkout_data(form)
         if data is not None:
@@ -307,6 +308,7 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form, "view": view, "options": options, "customer": customer,
         "currency_symbol": currency_symbol(request), "payment_hints": PAYMENT_HINTS,
+        "cards_offered": PaymentMethod.CARD in form.payment_methods,
         "login_url": _login_url(reverse("sales_store:checkout")),
         "new_choice": NEW, "same_choice": SAME,
     }
@@ -330,6 +332,10 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
     option = _chosen_option(view, data)
     if option is None:
         messages.error(request, _("This delivery option is no longer offered: choose another."))
+        return redirect("sales_store:checkout")
+    if data["payment_method"] not in payment_methods_for(request.tenant):
+        messages.error(request, _("Card payments are no longer available: choose another way "
+                                  "to pay."))
         return redirect("sales_store:checkout")
     summary = checkout_totals(view, option)
     # A new one-time key per review: placing the order twice with it finds the first order.
@@ -376,7 +382,7 @@ def checkout_place(request: HttpRequest) -> HttpResponse:
     placed = (order_get_for_visitor(customer=customer, guest_numbers=_guest_numbers(request),
                                     checkout_key=key) if key else None)
     if placed is not None:
-        return redirect("sales_store:checkout_done", number=placed.number)
+        return redirect(_after_placing(placed))
     data = request.session.get(CHECKOUT_SESSION_KEY)
     if not data:
         return redirect("sales_store:checkout")
@@ -408,7 +414,15 @@ def checkout_place(request: HttpRequest) -> HttpResponse:
     if customer is None:
         numbers = [n for n in _guest_numbers(request) if n != order.number] + [order.number]
         request.session[GUEST_ORDERS_SESSION_KEY] = numbers[-GUEST_ORDERS_KEPT:]
-    return redirect("sales_store:checkout_done", number=order.number)
+    return redirect(_after_placing(order))
+
+
+def _after_placing(order) -> str:
+    """A card order waiting for its payment goes on to billing's card payment page (by URL:
+    sales never imports billing); any other order to its confirmation."""
+    if order.payment_method == PaymentMethod.CARD and order.status == OrderStatus.PENDING:
+        return reverse("billing_pay:order", args=[order.number])
+    return reverse("sales_store:checkout_done", args=[order.number])
 
 
 _DETAIL_FIELDS = {"email", "payment_method", "shipping_method", *ADDRESS_FIELDS}
