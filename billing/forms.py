@@ -144,9 +144,12 @@ class CreditNoteForm(forms.Form):
                               choices=[(FULL, _("The whole invoice")),
                                        (LINES, _("Some lines (the quantities below)"))],
                               initial=FULL)
-    # Required by the service, which names the field: its message is shown.
-    reason = forms.CharField(label=_("Reason (printed on the credit note)"), required=False,
-                             max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    # The service asks for it too, in the same words.
+    reason = forms.CharField(
+        label=_("Reason (printed on the credit note)"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the invoice is corrected (printed on the "
+                                      "credit note).")})
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -173,8 +176,12 @@ class CreditNoteForm(forms.Form):
 
 class RefundForm(forms.Form):
     amount = _decimal(_("Amount to refund"), min_value=None)
-    reason = forms.CharField(label=_("Reason (printed on the credit note)"), required=False,
-                             max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    # The service asks for it too, in the same words.
+    reason = forms.CharField(
+        label=_("Reason (printed on the credit note)"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the money is refunded (printed on the credit "
+                                      "note).")})
 
     def __init__(self, *args, payment_id: int, refundable: Decimal | None = None, **kwargs):
         super().__init__(*args, prefix=f"refund-{payment_id}", **kwargs)

@@ -108,4 +108,7 @@ def pay_link_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Card payment link ready for %(amount)s: copy it from the "
                                     "payments panel and send it to the customer.")
                          % {"amount": money(payment.amount, payment.currency)})
-    return page_reload(request, invoice_url(pk) + "#invoice-payments")
+    # Not with HTMX: a location differing from the page's only by its #fragment would scroll
+    # instead of loading the page again.
+    return page_reload(request, invoice_url(pk) if request.htmx
+                       else invoice_url(pk) + "#invoice-payments")
