@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +19,10 @@ from pathlib import Path
 import facturx
 import pytest
 from django.core.files.storage import default_storage, storages
+from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
+from django_tenants.utils import schema_context
 from lxml import etree
 from pypdf import PdfReader
 
@@ -33,6 +37,7 @@ from billing.documents import (
     order_confirmation_pdf,
     quote_pdf,
 )
+from billing.documents import invoices as documents
 from billing.documents.facts import invoice_facts
 from billing.documents.rendering import LocalOnlyFetcher, day, money
 from billing.models import Invoice, Payment
@@ -45,10 +50,17 @@ from billing.services.invoices import (
 from sales.models import Address
 from sales.services.orders import LineInput
 from sales.services.quotes import quote_create, quote_line_add
+from tenants.models import Shop
+from tenants.services import shop_create_pooled
 from tests.conftest import host_of, in_schema, login
 from tests.sales.factories import customer, goods, place_order, staff
 
-pytestmark = pytest.mark.usefixtures("in_shop")
+
+@pytest.fixture(autouse=True)
+def _in_the_shop(request):
+    """Every test runs in the test shop's schema (rolled back), except the one that commits."""
+    if "committed" not in request.fixturenames:
+        request.getfixturevalue("in_shop")
 
 NS = cii.NS
 DOCS = "/documents/"
@@ -504,3 +516,52 @@ def test_functions_answer_for_models_directly():
     quote = quote_create(customer=customer(), by=None,
                          data={"valid_until": timezone.localdate() + timedelta(days=30)})
     assert quote.reference in text_of(quote_pdf(quote))
+
+
+# ---------------------------------------------------------------------------------------------
+# Two first downloads at once
+# ---------------------------------------------------------------------------------------------
+LEGAL = {"legal_name": "Race SAS", "siren": "732829320", "vat_number": "FR44732829320",
+         "address_line1": "1 rue de la Paix", "postal_code": "75002", "city": "Paris"}
+
+
+def test_two_simultaneous_first_downloads_store_one_file(committed, settings, tmp_path,
+                                                           monkeypatch):
+    shop = shop_create_pooled()
+    Shop.objects.filter(pk=shop.pk).update(**LEGAL)
+    with schema_context(shop.schema_name):
+        invoice = invoice_issue(invoice=invoice_create(customer=customer(), by=None, lines=[
+            LineInput(name="Widget", quantity=Decimal("1"), unit_net=Decimal("10"),
+                      tax_rate=Decimal("20"))]), by=None, check_role=False)
+
+    made = []
+    original = documents.invoice_pdf
+
+    def slow_invoice_pdf(invoice):
+        made.append(invoice.pk)
+        time.sleep(0.3)  # both requests are past the unlocked check before either stores
+        return original(invoice)
+
+    monkeypatch.setattr(documents, "invoice_pdf", slow_invoice_pdf)
+    barrier = threading.Barrier(2)
+    results: list[bytes] = []
+
+    def download() -> None:
+        try:
+            barrier.wait()
+            with schema_context(shop.schema_name):
+                results.append(invoice_pdf_file(Invoice.objects.get(pk=invoice.pk)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=download) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2 and results[0] == results[1]
+    assert made == [invoice.pk], "made once: the second download waited and read the file"
+    with schema_context(shop.schema_name):
+        name = Invoice.objects.get(pk=invoice.pk).pdf.name
+    folder = Path(settings.MEDIA_ROOT) / shop.schema_name / Path(name).parent
+    assert [p.name for p in folder.iterdir()] == [Path(name).name]
