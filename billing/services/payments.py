@@ -181,7 +181,7 @@ def card_checkout_start(*, base_url: str, success_path: str, cancel_path: str,
             metadata=metadata, application_fee_cents=_fee_cents(cents),
             idempotency_key=f"checkout-{shop.schema_name}-{payment.pk}")
     except gateway.GatewayError as exc:
-        raise PaymentProviderError(_("The card payment could not start: %(reason)s")
+        raise PaymentProviderError(_("The card payment could not start. %(reason)s")
                                    % {"reason": exc.message}) from exc
     payment.checkout_session_id = session.id
     payment.checkout_url = session.url
@@ -330,8 +330,8 @@ def payment_refund(*, payment: Payment, amount, reason: str, by: User | None,
                 amount_cents=_cents(amount), metadata={"refund": str(refund.pk)},
                 idempotency_key=f"refund-{connection.schema_name}-{refund.pk}")
         except gateway.GatewayError as exc:
-            raise PaymentProviderError(_("Stripe refused the refund: %(reason)s. Nothing was "
-                                         "refunded.") % {"reason": exc.message}) from exc
+            raise PaymentProviderError(_("Stripe refused the refund, so nothing was refunded. "
+                                         "%(reason)s") % {"reason": exc.message}) from exc
         refund.stripe_refund_id = result.id
         refund.status = (RefundStatus.SUCCEEDED if result.status == "succeeded"
                          else RefundStatus.FAILED if result.status == "failed"

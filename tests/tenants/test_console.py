@@ -195,7 +195,8 @@ def test_shop_detail_shows_usage_domains_and_history(admin_client, shop, platfor
     admin_client.post(f"/console/shops/{shop.pk}/plan/", {"plan": "business"})
     response = admin_client.get(f"/console/shops/{shop.pk}/")
     html = response.content.decode()
-    assert response.context["usage"] == {"staff": 1, "products": 0, "orders": 0, "customers": 0}
+    assert response.context["usage"] == {"staff": 1, "products": 0, "orders": 0, "customers": 0,
+                                         "invoices": 0}
     assert host_of(shop) in html
     assert "Plan changed" in html
 
