@@ -337,6 +337,11 @@ SPECTACULAR_SETTINGS = {
         "QuoteSourceEnum": "sales.models.QuoteSource",
         "OrderSourceEnum": "sales.models.OrderSource",
         "CustomerKindEnum": "sales.models.CustomerKind",
+        "InvoiceKindEnum": "billing.models.DocumentKind",
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "PaymentStatusEnum": "billing.models.PaymentStatus",
+        "BillingPaymentMethodEnum": "billing.models.PaymentMethod",
+        "ManualPaymentMethodEnum": "billing.models.MANUAL_METHODS",
     },
 }
 
