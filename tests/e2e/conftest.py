@@ -91,7 +91,21 @@ class LiveServer:
 
 
 @pytest.fixture
-def e2e_server(committed) -> Iterator[LiveServer]:
+def _pool_ready(_platform, django_db_blocker) -> None:
+    """One ready shop in the pool before the journey starts, as in production: a signup then
+    claims it in milliseconds instead of migrating a schema inside the browser's request (which
+    takes seconds more with every app's migrations, and longer on a loaded machine). Made
+    before `committed` takes its snapshot, so an unclaimed one is kept for the next test."""
+    from tenants.models import Shop, ShopStatus
+    from tenants.services import shop_create_pooled
+
+    with django_db_blocker.unblock():
+        if not Shop.objects.filter(status=ShopStatus.POOLED).exists():
+            shop_create_pooled()
+
+
+@pytest.fixture
+def e2e_server(_pool_ready, committed) -> Iterator[LiveServer]:
     """A live server for one test, serving /static/ too; its own DB connections (the data is
     committed, so both threads see it)."""
     from django.conf import settings
