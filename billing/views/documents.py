@@ -5,6 +5,8 @@ confirmations. Customers download their own invoices from their account pages, w
 
 from __future__ import annotations
 
+import logging
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from billing.documents import (
     DocumentError,
+    InvalidEInvoice,
     invoice_pdf_file,
     invoice_preview_pdf,
     invoice_xml_file,
@@ -21,6 +24,8 @@ from billing.documents import (
 from billing.selectors import invoice_get
 from sales.selectors import order_get, quote_get
 from tenants.accounts.views import staff_required
+
+logger = logging.getLogger(__name__)
 
 
 def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -33,6 +38,14 @@ def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 
 def _refused(exc: DocumentError) -> HttpResponse:
     return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
+
+
+def _failed(invoice) -> HttpResponse:
+    # A document that fails its own checks is never served: a bug to fix, logged with its trace.
+    logger.exception("the e-invoice of %s failed its checks", invoice.reference)
+    return HttpResponse(_("This document failed its checks and is not served; the error was "
+                          "logged. Try again later."), status=503,
+                        content_type="text/plain; charset=utf-8")
 
 
 def _invoice_or_404(pk: int):
@@ -54,6 +67,8 @@ def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
         return download(invoice_pdf_file(invoice), f"{invoice.number}.pdf", "application/pdf")
     except DocumentError as exc:
         return _refused(exc)
+    except InvalidEInvoice:
+        return _failed(invoice)
 
 
 @require_GET
@@ -67,6 +82,8 @@ def invoice_xml_view(request: HttpRequest, pk: int) -> HttpResponse:
                         "application/xml; charset=utf-8")
     except DocumentError as exc:
         return _refused(exc)
+    except InvalidEInvoice:
+        return _failed(invoice)
 
 
 @require_GET

@@ -330,7 +330,7 @@ def test_a_draft_has_a_watermarked_preview_and_no_e_invoice():
             make(draft)
 
 
-def test_an_e_invoice_that_fails_its_checks_is_never_made_nor_stored(monkeypatch):
+def test_an_e_invoice_that_fails_its_checks_is_never_made_nor_stored(shop, monkeypatch):
     invoice = issued(invoice_create(customer=customer(), by=None, lines=[
         LineInput(name="Widget", quantity=Decimal("2"), unit_net=Decimal("10"),
                   tax_rate=Decimal("20"))]))
@@ -351,6 +351,8 @@ def test_an_e_invoice_that_fails_its_checks_is_never_made_nor_stored(monkeypatch
     monkeypatch.setattr(cii, "build", off_by_a_cent)
     with pytest.raises(InvalidEInvoice, match="BR-CO-15"):
         invoice_pdf_file(invoice)
+    response = client_for(shop, "owner").get(f"{DOCS}invoices/{invoice.pk}.pdf")
+    assert response.status_code == 503 and b"failed its checks" in response.content
     assert not Invoice.objects.get(pk=invoice.pk).pdf, "nothing stored"
 
 
