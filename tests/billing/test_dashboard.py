@@ -29,7 +29,7 @@ from billing.services.invoices import (
     invoice_create_for_order,
     invoice_issue,
 )
-from billing.services.payments import payment_record
+from billing.services.payments import card_checkout_start, card_payment_succeeded, payment_record
 from billing.services.periodic import invoices_mark_overdue
 from billing.views.dashboard import billing_widget
 from billing.views.dashboard.home import sparkline
@@ -554,6 +554,30 @@ def test_a_card_payment_link_for_the_customer(shop, stripe_settings):
     assert payment.checkout_url in html
     assert f"{INVOICES}{invoice.pk}/pay-link/" not in html, "one open link at a time"
     assert stripe_settings.session(payment.checkout_session_id)["amount_total"] == 24000
+
+
+def test_refunding_a_card_payment_goes_through_stripe_and_makes_a_credit_note(
+        shop, stripe_settings):
+    Shop.objects.filter(pk=shop.pk).update(stripe_account_id="acct_LocalShop0003",
+                                           stripe_charges_enabled=True)
+    connection.tenant = Shop.objects.get(pk=shop.pk)  # a copy: the session's shop stays as is
+    invoice = an_invoice()
+    payment = card_checkout_start(invoice=invoice, base_url="http://alpha.localhost",
+                                  success_path="/", cancel_path="/")
+    assert stripe_settings.pay(payment.checkout_session_id).paid
+    intent = stripe_settings.session(payment.checkout_session_id)["payment_intent"]
+    card_payment_succeeded(session_id=payment.checkout_session_id, payment_intent=intent)
+    assert fresh(invoice).status == InvoiceStatus.PAID
+    client = client_for(shop, "accountant")
+    response = client.post(f"{INVOICES}{invoice.pk}/payments/{payment.pk}/refund/", {
+        f"refund-{payment.pk}-amount": "60", f"refund-{payment.pk}-reason": "Late delivery"})
+    assert response.status_code == 302
+    refund = Refund.objects.get(payment=payment)
+    assert refund.stripe_refund_id.startswith("re_") and refund.status == "succeeded"
+    assert refund.credit_note.gross_total == Decimal("60.00")
+    assert [e["data"]["object"]["amount_refunded"]
+            for e in stripe_settings.events("charge.refunded")] == [6000]
+    assert fresh(invoice).amount_paid == Decimal("180.00")
 
 
 # ---------------------------------------------------------------------------------------------
