@@ -403,7 +403,8 @@ async def session_expire(request: web.Request) -> web.Response:
         raise StripeFailure(400, 'Only Checkout Sessions with a status in ["open"] can be '
                             f"expired. This session has a status of {session.status}.")
     session.status = "expired"
-    await _emit(request.app[STATE], "checkout.session.expired", session, session._account)
+    await _emit(request.app[STATE], "checkout.session.expired", session, session._account,
+                wait=False)
     return _json(session)
 
 
@@ -445,7 +446,7 @@ async def refund_create(request: web.Request) -> web.Response:
     fee = getattr(intent, "application_fee_amount", None) or 0
     # Stripe returns the fee in proportion to the refunded amount when asked to.
     refund._application_fee_refunded = round(fee * amount / charge.amount) if refund_fee else 0
-    await _emit(request.app[STATE], "charge.refunded", charge, account)
+    await _emit(request.app[STATE], "charge.refunded", charge, account, wait=False)
     return _json(refund, expand)
 
 
@@ -646,7 +647,15 @@ async def onboarding_submit(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------------------------------------
 # Webhook delivery and test control
 # ---------------------------------------------------------------------------------------------
-async def _emit(state: ExtState, kind: str, obj: StripeObject, account: str | None) -> dict:
+_SENDING: set[asyncio.Task] = set()  # deliveries in the background (asyncio keeps weak refs)
+
+
+async def _emit(state: ExtState, kind: str, obj: StripeObject, account: str | None, *,
+                wait: bool = True) -> dict:
+    """Record and send an event. `wait=False` for events an API call causes (a refund, an
+    expiry): Stripe answers the call without waiting for the shop's webhook, and the shop may
+    be holding the rows that webhook needs until the call returns (a refund is made inside the
+    transaction that records it); waiting here would stall both until the delivery timeout."""
     event = Event(kind, obj)  # stored by localstripe: GET /v1/events/{id} finds it
     event.api_version = API_VERSION
     event.pending_webhooks = 1
@@ -660,8 +669,12 @@ async def _emit(state: ExtState, kind: str, obj: StripeObject, account: str | No
     if state.delivery_delay_seconds > 0:  # the browser lands on success_url first
         asyncio.get_running_loop().call_later(
             state.delivery_delay_seconds, lambda: asyncio.ensure_future(_deliver(state, delivery)))
-    else:
+    elif wait:
         await _deliver(state, delivery)
+    else:
+        task = asyncio.ensure_future(_deliver(state, delivery))
+        _SENDING.add(task)
+        task.add_done_callback(_SENDING.discard)
     return delivery
 
 
