@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from billing.storage import get_private_storage
 from catalog.pricing import Totals, totals
 from sales.models import DocumentLine
 
@@ -134,8 +135,8 @@ class Invoice(ConcurrentTransitionMixin, models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_reminder_at = models.DateTimeField(null=True, blank=True)
-    # The issued PDF (Factur-X), made once from the frozen document and kept.
-    pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
+    # The issued PDF (Factur-X), made once from the frozen document and kept, privately.
+    pdf = models.FileField(upload_to="invoices/%Y/", blank=True, storage=get_private_storage)
 
     class Meta:
         ordering = ["-created_at", "-id"]

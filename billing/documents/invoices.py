@@ -12,7 +12,6 @@ import secrets
 
 import facturx
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from billing.documents.facts import DocumentError, InvoiceFacts, invoice_facts
 from billing.documents.rendering import day, money, number, render_pdf
 from billing.models import Invoice
 from billing.services.invoices import billing_settings
+from billing.storage import private_storage
 from tenants.models import Shop
 
 PDF_A = "pdf/a-3b"
@@ -181,15 +181,15 @@ def invoice_preview_pdf(invoice: Invoice) -> bytes:
 # The stored file
 # ---------------------------------------------------------------------------------------------
 def _stored(name: str) -> bytes | None:
-    if not name or not default_storage.exists(name):
+    if not name or not private_storage.exists(name):
         return None
-    with default_storage.open(name, "rb") as handle:
+    with private_storage.open(name, "rb") as handle:
         return handle.read()
 
 
 def invoice_pdf_name(invoice: Invoice) -> str:
-    """invoices/2026/F-2026-00001-<random>.pdf, under the shop's own folder (tenant storage).
-    The random part keeps the name unguessable: uploaded media may be served by path."""
+    """invoices/2026/F-2026-00001-<random>.pdf, in the shop's private folder (billing.storage:
+    outside the media files served by path; the random part is a second lock)."""
     return (f"invoices/{invoice.issue_date.year}/{invoice.number}-"
             f"{secrets.token_urlsafe(12)}.pdf")
 
@@ -210,7 +210,7 @@ def invoice_pdf_file(invoice: Invoice) -> bytes:
         if content is not None:
             return content
         content = invoice_pdf(locked)
-        name = default_storage.save(invoice_pdf_name(locked), ContentFile(content))
+        name = private_storage.save(invoice_pdf_name(locked), ContentFile(content))
         Invoice.objects.filter(pk=locked.pk).update(pdf=name)
     invoice.pdf.name = name
     return content

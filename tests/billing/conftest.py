@@ -6,6 +6,14 @@ from django.db import connection
 from tests.conftest import in_schema
 
 
+@pytest.fixture(autouse=True)
+def private_documents(settings, tmp_path):
+    """Stored invoice PDFs go to a temporary private folder, one per test (billing.storage
+    reads the setting at each use)."""
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+    return tmp_path / "private"
+
+
 @pytest.fixture
 def in_shop(shop, db):
     """The test body runs in the test shop's schema, with a complete legal identity (French

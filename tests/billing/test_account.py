@@ -5,10 +5,8 @@ per rate and payments, its PDF, and "Pay now" when the shop accepts cards."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.core.files.storage import storages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -25,15 +23,6 @@ from tests.sales.factories import goods, place_order, registered, staff
 pytestmark = pytest.mark.django_db
 LIST = "/account/invoices/"
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path) -> Path:
-    """Stored PDFs go to a temporary MEDIA_ROOT (django-tenants' storage caches the root it
-    first saw: the cache is dropped both ways)."""
-    settings.MEDIA_ROOT = str(tmp_path)
-    storages["default"].__dict__.pop("relative_media_root", None)
-    yield tmp_path
-    storages["default"].__dict__.pop("relative_media_root", None)
 
 
 @pytest.fixture

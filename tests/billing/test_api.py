@@ -8,7 +8,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.core.files.storage import storages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -29,15 +28,6 @@ INVOICES = "/api/v1/invoices/"
 PAYMENTS = "/api/v1/payments/"
 YEAR = timezone.localdate().year
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    """Stored PDFs go to a temporary MEDIA_ROOT (django-tenants' storage caches the root it
-    first saw: the cache is dropped both ways)."""
-    settings.MEDIA_ROOT = str(tmp_path)
-    storages["default"].__dict__.pop("relative_media_root", None)
-    yield tmp_path
-    storages["default"].__dict__.pop("relative_media_root", None)
 
 
 def api_client(shop: Shop, user: User | None = None) -> Client:

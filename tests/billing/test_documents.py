@@ -18,7 +18,6 @@ from pathlib import Path
 
 import facturx
 import pytest
-from django.core.files.storage import default_storage, storages
 from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
@@ -47,6 +46,7 @@ from billing.services.invoices import (
     invoice_create_for_order,
     invoice_issue,
 )
+from billing.storage import private_storage
 from sales.models import Address
 from sales.services.orders import LineInput
 from sales.services.quotes import quote_create, quote_line_add
@@ -65,15 +65,6 @@ def _in_the_shop(request):
 NS = cii.NS
 DOCS = "/documents/"
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path) -> Path:
-    """Stored PDFs go to a temporary MEDIA_ROOT (django-tenants' storage caches the root it
-    first saw: the cache is dropped both ways)."""
-    settings.MEDIA_ROOT = str(tmp_path)
-    storages["default"].__dict__.pop("relative_media_root", None)
-    yield tmp_path
-    storages["default"].__dict__.pop("relative_media_root", None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,15 +371,15 @@ def test_documents_never_fetch_from_the_network(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # The stored file
 # ---------------------------------------------------------------------------------------------
-def test_the_pdf_is_stored_once_in_the_shops_folder_and_served_again(in_shop, media):
+def test_the_pdf_is_stored_once_in_the_shops_folder_and_served_again(in_shop, private_documents):
     invoice = issued(invoice_create(customer=customer(), by=None, lines=[
         LineInput(name="Widget", quantity=Decimal("2"), unit_net=Decimal("10"),
                   tax_rate=Decimal("20"))]))
     first = invoice_pdf_file(invoice)
     name = Invoice.objects.get(pk=invoice.pk).pdf.name
     assert re.fullmatch(rf"invoices/{invoice.issue_date.year}/{invoice.number}-[\w-]{{16}}\.pdf",
-                        name), "unguessable: media may be served by path"
-    path = media / in_shop.schema_name / name
+                        name), "unguessable, as a second lock"
+    path = private_documents / in_shop.schema_name / name
     assert path.read_bytes() == first
     stamp = path.stat().st_mtime_ns
 
@@ -397,7 +388,7 @@ def test_the_pdf_is_stored_once_in_the_shops_folder_and_served_again(in_shop, me
     assert Invoice.objects.get(pk=invoice.pk).pdf.name == name
     assert path.stat().st_mtime_ns == stamp, "not made again"
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
-    assert default_storage.exists(name)
+    assert private_storage.exists(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,5 +556,5 @@ def test_two_simultaneous_first_downloads_store_one_file(committed, settings, tm
     assert made == [invoice.pk], "made once: the second download waited and read the file"
     with schema_context(shop.schema_name):
         name = Invoice.objects.get(pk=invoice.pk).pdf.name
-    folder = Path(settings.MEDIA_ROOT) / shop.schema_name / Path(name).parent
+    folder = Path(settings.PRIVATE_MEDIA_ROOT) / shop.schema_name / Path(name).parent
     assert [p.name for p in folder.iterdir()] == [Path(name).name]

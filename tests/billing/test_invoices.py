@@ -200,3 +200,22 @@ def test_card_orders_left_unpaid_are_cancelled_and_their_stock_released():
     assert Order.objects.get(pk=unpaid.pk).status == OrderStatus.CANCELLED
     assert Order.objects.get(pk=by_transfer.pk).status == OrderStatus.PENDING, "transfers wait"
     assert StockLevel.objects.get(pk=bike.pk).reserved == 1
+
+
+def test_an_issued_invoice_pdf_is_kept_privately_never_under_the_public_media(in_shop, settings,
+                                                                             shop_client):
+    from pathlib import Path
+
+    from billing.documents import invoice_pdf_file
+
+    invoice = issued(invoice_create_for_order(order=an_order(), by=None))
+    content = invoice_pdf_file(invoice)
+    invoice.refresh_from_db()
+    path = Path(invoice.pdf.path)
+    assert content.startswith(b"%PDF") and path.read_bytes() == content
+    assert Path(settings.PRIVATE_MEDIA_ROOT).resolve() in path.parents
+    assert Path(settings.MEDIA_ROOT).resolve() not in path.parents
+    schema = in_shop.schema_name
+    assert shop_client.get(f"/media/{schema}/{invoice.pdf.name}").status_code == 404
+    with pytest.raises(ValueError, match="no URL"):
+        invoice.pdf.url  # noqa: B018 - the property raises
