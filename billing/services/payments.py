@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from billing import stripe_gateway as gateway
@@ -40,7 +40,7 @@ from billing.services.invoices import (
     invoice_create_for_order,
     invoice_issue,
 )
-from catalog.pricing import Line, quantize, totals
+from catalog.pricing import Line, currency_symbol, quantize, totals
 from sales.models import Order, OrderStatus
 from sales.services.orders import order_confirm
 from sales.services.workflow import history_record
@@ -62,6 +62,12 @@ def _amount(value, *, field: str = "amount") -> Decimal:
     if not amount.is_finite() or amount <= 0:
         raise BillingError(_("Enter an amount above zero."), field=field)
     return amount
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    """1 234,56 € in French, 1,234.56 € in English: amounts in messages people read."""
+    number = formats.number_format(amount, 2, use_l10n=True, force_grouping=True)
+    return f"{number}\xa0{currency_symbol(currency)}"
 
 
 def _shop() -> Shop:
@@ -102,7 +108,8 @@ def payment_record(*, invoice: Invoice, method: str, amount, by: User | None,
     if amount > invoice.balance:
         raise BillingError(_("%(amount)s is more than what is still owed on %(invoice)s "
                              "(%(balance)s): nothing was recorded.") % {
-            "amount": amount, "invoice": invoice.reference, "balance": invoice.balance},
+            "amount": _money(amount, invoice.currency), "invoice": invoice.reference,
+            "balance": _money(invoice.balance, invoice.currency)},
             field="amount")
     received_on = received_on or timezone.localdate()
     if received_on > timezone.localdate():
@@ -237,7 +244,7 @@ def card_payment_succeeded(*, session_id: str, payment_intent: str | None) -> st
         if amount < payment.amount:
             history(invoice, verb="overpaid", by=None,
                     message=_("%(extra)s more than was owed arrived by card: refund it.")
-                    % {"extra": payment.amount - amount})
+                    % {"extra": _money(payment.amount - amount, payment.currency)})
         return "invoice paid"
     order = Order.objects.select_for_update().get(pk=payment.order_id)
     if order.status == OrderStatus.PENDING:
@@ -305,7 +312,8 @@ def payment_refund(*, payment: Payment, amount, reason: str, by: User | None,
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if amount > payment.refundable:
         raise BillingError(_("At most %(left)s can be refunded on this payment.")
-                           % {"left": payment.refundable}, field="amount")
+                           % {"left": _money(payment.refundable, payment.currency)},
+                           field="amount")
     refund = Refund.objects.create(payment=payment, amount=amount, reason=reason,
                                    created_by=by if by is not None and by.pk else None)
     payment.amount_refunded += amount
