@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.errors import BillingError
@@ -312,9 +312,12 @@ def invoice_issue(*, invoice: Invoice, by: User | None, check_role: bool = True)
     invoice.late_penalty_rate = settings.late_penalty_rate
     if not invoice.is_credit_note:
         invoice.due_date = today + timedelta(days=settings.payment_terms_days)
-        invoice.payment_terms = (
-            _("Payment within %(days)d days, by %(due)s.")
-            % {"days": settings.payment_terms_days, "due": invoice.due_date.isoformat()})
+        # Printed on the document: in the shop's language, whoever issues it.
+        with translation.override(_current_shop().locale or "fr"):
+            invoice.payment_terms = (
+                _("Payment within %(days)d days, by %(due)s.")
+                % {"days": settings.payment_terms_days,
+                   "due": formats.date_format(invoice.due_date, "SHORT_DATE_FORMAT")})
     before = invoice.status
     invoice.issue(number=_number(invoice.kind, settings, today), by=by)
     invoice.save()

@@ -219,3 +219,14 @@ def test_an_issued_invoice_pdf_is_kept_privately_never_under_the_public_media(in
     assert shop_client.get(f"/media/{schema}/{invoice.pdf.name}").status_code == 404
     with pytest.raises(ValueError, match="no URL"):
         invoice.pdf.url  # noqa: B018 - the property raises
+
+
+def test_the_order_page_offers_to_invoice_only_what_is_left(owner_client):
+    order = an_order()
+    page = f"/dashboard/sales/orders/{order.pk}/"
+    assert 'name="percent" id="id_invoice_percent" value="100"' in owner_client.get(page).content.decode()
+    issued(invoice_create_for_order(order=order, by=None, percent=Decimal("30")))
+    assert 'id="id_invoice_percent" value="70"' in owner_client.get(page).content.decode()
+    issued(invoice_create_for_order(order=order, by=None, percent=Decimal("70")))
+    html = owner_client.get(page).content.decode()
+    assert "The whole order is invoiced." in html and 'id="id_invoice_percent"' not in html
