@@ -86,6 +86,12 @@ def history(invoice: Invoice, *, verb: str, by: User | None, before: str = "",
         message=message, data=data or {})
 
 
+def shop_language():
+    """Text printed on a document (titles, line names) is in the shop's language, whoever or
+    whatever makes it (staff browsing in English, a webhook, a periodic task)."""
+    return translation.override(_current_shop().locale or "fr")
+
+
 def _current_shop() -> Shop:
     shop = connection.tenant
     if not isinstance(shop, Shop):
@@ -211,6 +217,15 @@ def invoice_create_for_order(*, order: Order, by: User | None,
                              "%(left)s %% is left.") % {
             "done": plain(already), "number": order.number,
             "left": plain(HUNDRED - already)}, field="percent")
+    with shop_language():
+        lines, title = _order_invoice_text(order, percent=percent, already=already)
+    return invoice_create(customer=order.customer, lines=lines, by=by, title=title,
+                          order=order, order_percent=percent,
+                          service_date=timezone.localdate(order.shipped_at or order.placed_at))
+
+
+def _order_invoice_text(order: Order, *, percent: Decimal, already: Decimal):
+    """The lines and title of an order's invoice (in the active language)."""
     full = _order_lines(order)
     if already + percent < HUNDRED:  # a deposit or an instalment
         summary = order.compute_totals()
@@ -232,9 +247,7 @@ def invoice_create_for_order(*, order: Order, by: User | None,
                     quantity=Decimal("-1"), unit_net=line.net, tax_rate=line.tax_rate))
         title = (_("Balance of order %(number)s") if deposits
                  else _("Order %(number)s")) % {"number": order.number}
-    return invoice_create(customer=order.customer, lines=lines, by=by, title=title,
-                          order=order, order_percent=percent,
-                          service_date=timezone.localdate(order.shipped_at or order.placed_at))
+    return lines, title
 
 
 @transaction.atomic
@@ -375,7 +388,7 @@ def credit_note_create(*, invoice: Invoice, by: User | None, reason: str,
     note = Invoice.objects.create(
         kind=DocumentKind.CREDIT_NOTE, customer=invoice.customer, order=invoice.order,
         credited_invoice=invoice, reason=reason, currency=invoice.currency,
-        title=_("Credit note on %(invoice)s") % {"invoice": invoice.reference},
+        title=_credit_title(invoice),
         buyer=invoice.buyer, created_by=by if by is not None and by.pk else None)
     _write_lines(note, lines)
     _refresh_totals(note)
@@ -384,6 +397,11 @@ def credit_note_create(*, invoice: Invoice, by: User | None, reason: str,
                              "(%(left)s).") % {"invoice": invoice.reference, "left": left})
     history(note, verb="created", by=by, message=reason)
     return note
+
+
+def _credit_title(invoice: Invoice) -> str:
+    with shop_language():
+        return _("Credit note on %(invoice)s") % {"invoice": invoice.reference}
 
 
 def credit_amount_lines(*, invoice: Invoice, amount: Decimal, label: str) -> list[LineInput]:
@@ -400,8 +418,9 @@ def credit_amount_lines(*, invoice: Invoice, amount: Decimal, label: str) -> lis
                        else quantize(amount * (base + vat) / gross_total))
         remaining -= share_gross
         net = quantize(share_gross * HUNDRED / (HUNDRED + rate))
-        lines.append(LineInput(name=_("%(label)s (VAT %(rate)s %%)") % {"label": label,
-                                                                       "rate": plain(rate)},
+        with shop_language():
+            name = _("%(label)s (VAT %(rate)s %%)") % {"label": label, "rate": plain(rate)}
+        lines.append(LineInput(name=name,
                                quantity=Decimal("1"), unit_net=net, tax_rate=rate))
     return lines
 

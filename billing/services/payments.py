@@ -39,6 +39,7 @@ from billing.services.invoices import (
     history,
     invoice_create_for_order,
     invoice_issue,
+    shop_language,
 )
 from catalog.pricing import Line, currency_symbol, quantize, totals
 from sales.models import Order, OrderStatus
@@ -370,8 +371,9 @@ def card_refund_confirmed(*, payment_intent: str, refunds: list[dict]) -> str:
         if refund is None:
             if status != "succeeded" or amount <= 0 or amount > payment.refundable:
                 continue
-            made = payment_refund(payment=payment, amount=amount, by=None,
-                                  reason=_("Refunded from the Stripe dashboard"),
+            with shop_language():  # printed on the credit note
+                reason = _("Refunded from the Stripe dashboard")
+            made = payment_refund(payment=payment, amount=amount, by=None, reason=reason,
                                   made_at_stripe=refund_id)
             outcomes.append(f"recorded {made.amount}")
             continue

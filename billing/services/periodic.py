@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from billing.errors import BillingError
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from billing.services.invoices import billing_settings, history
+from billing.services.invoices import billing_settings, history, shop_language
 from billing.services.payments import payment_refund
 from sales.emails import deliver
 from sales.errors import SalesError
@@ -83,11 +83,12 @@ def orders_cancel_unpaid(*, now=None) -> int:
                  .exclude(payments__status=PaymentStatus.SUCCEEDED)
                  .values_list("pk", flat=True))
     cancelled = 0
+    with shop_language():  # the customer reads it on their order
+        reason = _("Not paid within %(hours)d hours.") % {
+            "hours": billing_settings().unpaid_checkout_hours}
     for pk in stale:
         try:
-            order_cancel(order=Order(pk=pk), by=None,
-                         reason=_("Not paid within %(hours)d hours.")
-                         % {"hours": billing_settings().unpaid_checkout_hours})
+            order_cancel(order=Order(pk=pk), by=None, reason=reason)
         except SalesError as exc:  # paid or changed meanwhile
             logger.info("unpaid order %s kept: %s", pk, exc.message)
             continue
@@ -112,8 +113,9 @@ def order_refund_after_cancel(*, order_id: int) -> int:
                                                               "method": payment.get_method_display()})
             continue
         try:
-            payment_refund(payment=payment, amount=payment.refundable, by=None,
-                           reason=order.cancel_reason or _("Order cancelled"))
+            with shop_language():  # printed on the credit note
+                reason = order.cancel_reason or _("Order cancelled")
+            payment_refund(payment=payment, amount=payment.refundable, by=None, reason=reason)
         except BillingError as exc:
             history_record(order, verb="refund_failed", by=None, message=exc.message)
             logger.warning("refund of payment %s in %s failed: %s", payment.pk,

@@ -230,3 +230,20 @@ def test_the_order_page_offers_to_invoice_only_what_is_left(owner_client):
     issued(invoice_create_for_order(order=order, by=None, percent=Decimal("70")))
     html = owner_client.get(page).content.decode()
     assert "The whole order is invoiced." in html and 'id="id_invoice_percent"' not in html
+
+
+def test_document_text_is_in_the_shops_language_whoever_makes_it(in_shop):
+    from django.utils import translation
+
+    type(in_shop).objects.filter(pk=in_shop.pk).update(locale="fr")
+    in_shop.locale = "fr"
+    try:
+        with translation.override("en"):  # an English-speaking clerk, or a webhook
+            order = an_order()
+            deposit = invoice_create_for_order(order=order, by=None, percent=Decimal("30"))
+            assert deposit.title == f"Facture d’acompte de 30 % — commande {order.number}"
+            assert deposit.lines.first().name.startswith("Acompte")
+            issued(deposit)
+            assert "Paiement" in Invoice.objects.get(pk=deposit.pk).payment_terms
+    finally:
+        in_shop.locale = "en"

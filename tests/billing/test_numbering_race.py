@@ -39,14 +39,18 @@ print("issued", len(ids))
 
 
 def _database_url() -> str:
+    """The test database as a URL for the worker processes. The embedded server is reached by a
+    socket folder that dj-database-url keeps in OPTIONS["host"], not in HOST."""
     db = connection.settings_dict
-    host = db.get("HOST") or "localhost"
+    socket = db.get("OPTIONS", {}).get("host")
+    host = "" if socket else (db.get("HOST") or "localhost")
     netloc = quote(host, safe="") if host.startswith("/") else host
     auth = db.get("USER") or ""
     if db.get("PASSWORD"):
         auth += f":{quote(db['PASSWORD'], safe='')}"
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{netloc}{port}/{db['NAME']}"
+    query = f"?host={quote(socket, safe='')}" if socket else ""
+    return f"postgres://{auth}@{netloc}{port}/{db['NAME']}{query}"
 
 
 def _drafts(shop: Shop, count: int) -> list[int]:
