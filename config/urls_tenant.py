@@ -15,12 +15,14 @@ api_v1 = [
     path("", include("catalog.api_images_urls")),
     path("", include("sales.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("streams.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("catalog.urls_storefront")),
     path("", include("sales.urls_storefront")),
     path("account/invoices/", include("billing.urls_account")),
+    path("account/tickets/", include("streams.urls_account")),
     path("account/", include("sales.urls_account")),
     path("pay/", include("billing.urls_pay")),
     path("documents/", include("billing.urls_documents")),
@@ -32,6 +34,7 @@ urlpatterns = [
     path("dashboard/catalog/csv/", include("catalog.urls_csv")),
     path("dashboard/sales/", include("sales.urls_dashboard")),
     path("dashboard/billing/", include("billing.urls_dashboard")),
+    path("dashboard/activity/", include("streams.urls_dashboard")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     # The schema and its docs describe the API, not a shop's data: readable without a token.
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]),

@@ -1,7 +1,26 @@
 from django.apps import AppConfig
 
+_WORK = ["streams.view_milestone", "streams.view_task", "streams.add_task", "streams.change_task",
+         "streams.view_ticket", "streams.change_ticket"]
+_PLAN = ["streams.add_milestone", "streams.change_milestone", "streams.delete_milestone",
+         "streams.run_milestone", "streams.delete_task"]
+
 
 class StreamsConfig(AppConfig):
-    """Activity events, timelines, follows, comments, milestones. Depends on no domain app."""
+    """Activity events, timelines, follows, comments, milestones. Depends on no domain app:
+    domain apps register what they want followed (streams.subjects.track) in their ready()."""
 
     name = "streams"
+    role_permissions = {
+        "manager": _WORK + _PLAN,
+        "sales": _WORK,
+        "warehouse": _WORK,
+        "accountant": ["streams.view_milestone", "streams.view_task", "streams.view_ticket"],
+    }
+
+    def ready(self) -> None:
+        from django_fsm.signals import post_transition
+
+        from streams.events import on_transition
+
+        post_transition.connect(on_transition, dispatch_uid="streams.on_transition")

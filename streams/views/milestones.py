@@ -1,0 +1,3 @@
+"""Dashboard views: milestones (see streams/urls_dashboard.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Dashboard views: social (see streams/urls_dashboard.py)."""
+
+urlpatterns: list = []
