@@ -175,6 +175,9 @@ class CommentRevision(models.Model):
     class Meta:
         ordering = ["edited_at", "id"]
 
+    def __str__(self) -> str:
+        return f"revision of comment {self.comment_id}"
+
 
 # ---------------------------------------------------------------------------------------------
 # Milestones (on a project or an order), with dependencies and an optional billing share
