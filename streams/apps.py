@@ -21,6 +21,8 @@ class StreamsConfig(AppConfig):
     def ready(self) -> None:
         from django_fsm.signals import post_transition
 
+        from streams import tracking
         from streams.events import on_transition
 
         post_transition.connect(on_transition, dispatch_uid="streams.on_transition")
+        tracking.register()
