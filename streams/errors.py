@@ -11,3 +11,39 @@ class StreamsError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+# --- milestones ------------------------------------------------------------------------------
+
+class MilestoneError(StreamsError):
+    """A milestone change refused: bad input, a subject that takes no milestones, a state
+    that does not allow the change."""
+
+
+class MilestoneTransitionRefused(MilestoneError):
+    """The milestone's state (or its dependencies) does not allow `action` now. `allowed`
+    names the transitions this user may run on it instead; `state` is its status value."""
+
+    def __init__(self, message: str, *, action: str, state: str, allowed: list[str]):
+        super().__init__(message)
+        self.action = action
+        self.state = state
+        self.allowed = allowed
+
+
+class MilestoneTransitionForbidden(MilestoneTransitionRefused):
+    """The transition is possible but the user's role does not allow it."""
+
+
+class MilestoneCycle(MilestoneError):
+    """Dependencies that would make a milestone wait for itself; `cycle` lists the names
+    along the loop (first == last)."""
+
+    def __init__(self, message: str, *, cycle: list[str]):
+        super().__init__(message, field="depends_on")
+        self.cycle = cycle
+
+
+class MilestoneBillingRefused(MilestoneError):
+    """Completing a billing milestone was refused by the app that bills it (its message,
+    e.g. the order is already fully invoiced, the shop's legal identity is incomplete)."""
