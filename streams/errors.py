@@ -47,3 +47,18 @@ class MilestoneCycle(MilestoneError):
 class MilestoneBillingRefused(MilestoneError):
     """Completing a billing milestone was refused by the app that bills it (its message,
     e.g. the order is already fully invoiced, the shop's legal identity is incomplete)."""
+
+
+# --- social: follows, notifications, comments ------------------------------------------------
+
+class SocialError(StreamsError):
+    """A follow, notification or comment change refused (bad input, a deleted comment)."""
+
+
+class SocialNotFound(SocialError):
+    """What was asked for is not in this shop, not a kind that can be followed or commented
+    on, or not this user's (another's notification): pages answer 404."""
+
+
+class SocialForbidden(SocialError):
+    """The user's role does not allow it (seeing the subject, editing another's comment)."""
