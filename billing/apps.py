@@ -21,6 +21,8 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Connected here, not at import: receivers need the models loaded. Billing listens to
         # sales' transitions (sales never imports billing: dependency order).
+        from billing import events
         from billing.receivers import connect
 
         connect()
+        events.register()  # how invoices and credit notes appear on timelines

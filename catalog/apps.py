@@ -29,6 +29,8 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: the cache module imports models, which are not loaded at import time.
+        from catalog import events
         from catalog.cache import connect_signals
 
         connect_signals()
+        events.register()  # how products and programmes appear on timelines

@@ -26,3 +26,10 @@ class SalesConfig(AppConfig):
     demo_seed = "sales.demo.seed"
     demo_logins = ["Shop customer login: client@demo.example / demo-password-2026  on "
                    "the storefront (/account/login/)"]
+
+    def ready(self) -> None:
+        # Imported here: events.py imports the models, which are not loaded at import time.
+        # How quotes, orders and customers appear on timelines (streams never imports sales).
+        from sales import events
+
+        events.register()
