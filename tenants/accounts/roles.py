@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
@@ -77,4 +78,7 @@ def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs)
         return
     if connection.schema_name == settings.PUBLIC_SCHEMA_NAME:
         return  # platform admins have no shop roles
+    # This receiver runs before django.contrib.auth's (accounts is installed first), so the
+    # last app's own permissions do not exist yet: make them first (it is idempotent).
+    create_permissions(sender, verbosity=0, using=using, apps=kwargs.get("apps", apps))
     roles_sync()
