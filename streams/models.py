@@ -351,3 +351,18 @@ class Ticket(SubjectMixin):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Email digest of unread notifications: opt-in, per staff member
+# ---------------------------------------------------------------------------------------------
+class DigestSubscription(models.Model):
+    """A staff member who wants the notifications they have not read by email, once a day
+    (each notification is emailed once: Notification.emailed_at)."""
+
+    user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"digest for {self.user_id}"
