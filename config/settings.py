@@ -284,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
     "quotes-expire": {"task": "sales.expire_quotes", "schedule": 3600.0},
     # Overdue invoices, reminders, unpaid card orders: hourly, so a delay in hours is kept.
     "billing-periodic": {"task": "billing.daily", "schedule": 3600.0},
+    # Milestones past their planned end marked delayed (once each): hourly, like invoices.
+    "milestones-overdue": {"task": "streams.milestones_overdue", "schedule": 3600.0},
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,28 @@ from __future__ import annotations
 
 
 def register_milestones() -> None:
-    """Milestone (filled by the milestones area)."""
+    """Milestone: its transitions are recorded by the post_transition receiver (the services
+    say who acts); creation, edits, dependencies and billing are recorded by the services."""
+    # Imported here, not at the top: each area's registration in this shared module stays
+    # self-contained (and the services are only needed once the app registry is ready).
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy as _
+
+    from streams.models import Milestone, MilestoneStatus
+    from streams.services.milestones import (
+        MILESTONE_IMPORTANCE,
+        MILESTONE_VERBS,
+        describe_milestone_event,
+    )
+    from streams.subjects import track
+
+    track(Milestone,
+          label=lambda m: str(_("Milestone “%(name)s” of %(subject)s")
+                              % {"name": m.name, "subject": m.subject_label}),
+          url=lambda pk: reverse("streams:milestone_detail", args=[pk]),
+          states=dict(MilestoneStatus.choices), verbs=MILESTONE_VERBS,
+          importance=MILESTONE_IMPORTANCE, describe=describe_milestone_event,
+          name=_("Milestone"))
 
 
 def register_work() -> None:
