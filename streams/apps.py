@@ -4,6 +4,8 @@ _WORK = ["streams.view_milestone", "streams.view_task", "streams.add_task", "str
          "streams.view_ticket", "streams.change_ticket"]
 _PLAN = ["streams.add_milestone", "streams.change_milestone", "streams.delete_milestone",
          "streams.run_milestone", "streams.delete_task"]
+# Anyone may delete their own comment; this deletes anyone's (moderation: owner, manager).
+_MODERATE = ["streams.delete_comment"]
 
 
 class StreamsConfig(AppConfig):
@@ -12,7 +14,7 @@ class StreamsConfig(AppConfig):
 
     name = "streams"
     role_permissions = {
-        "manager": _WORK + _PLAN,
+        "manager": _WORK + _PLAN + _MODERATE,
         "sales": _WORK,
         "warehouse": _WORK,
         "accountant": ["streams.view_milestone", "streams.view_task", "streams.view_ticket"],
