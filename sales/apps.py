@@ -30,6 +30,7 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: events.py imports the models, which are not loaded at import time.
         # How quotes, orders and customers appear on timelines (streams never imports sales).
-        from sales import events
+        from sales import events, tickets
 
         events.register()
+        tickets.register()  # what customers raise tickets about (their orders, their lots)

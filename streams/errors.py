@@ -13,6 +13,14 @@ class StreamsError(Exception):
         self.field = field
 
 
+class WorkError(StreamsError):
+    """A task or ticket change refused (bad input or a state that does not allow it)."""
+
+
+class WorkForbidden(WorkError):
+    """The user's role (or being a customer) does not allow this task or ticket action."""
+
+
 # --- milestones ------------------------------------------------------------------------------
 
 class MilestoneError(StreamsError):

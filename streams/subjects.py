@@ -113,3 +113,61 @@ def subject_url(content_type_id: int, subject_id: int) -> str:
     if tracking is None or tracking.url is None:
         return ""
     return tracking.url(subject_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a customer may raise a ticket about (their order, a lot they bought through one)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerSubject:
+    """A kind of thing customers raise tickets about, registered by the domain app that owns
+    it (sales registers its orders): streams asks it, and never reads the domain's tables."""
+
+    model: type[Model]
+    # (user, reference) -> the subject this customer owns, or None for anyone else's (and for
+    # a reference that does not exist: the customer cannot tell the two apart).
+    lookup: Callable[[Any, str], Model | None]
+    # The query parameter naming it: /account/tickets/new/?order=C-2026-00042.
+    name: str
+    # What the customer calls it ("Order C-2026-00042") and its page in their account.
+    label: Callable[[Any], str] = str
+    url: Callable[[Any], str] | None = None
+    # (user) -> [(reference, label)]: the customer's recent ones, offered when no reference
+    # is given.
+    choices: Callable[[Any], list[tuple[str, str]]] | None = None
+
+
+_CUSTOMER_SUBJECTS: dict[str, CustomerSubject] = {}
+
+
+def customer_subjects(model: type[Model], lookup: Callable[[Any, str], Model | None], *,
+                      name: str, **options) -> CustomerSubject:
+    """Register what customers may raise tickets about (domain apps, in their ready())."""
+    kind = CustomerSubject(model=model, lookup=lookup, name=name, **options)
+    _CUSTOMER_SUBJECTS[name] = kind
+    return kind
+
+
+def customer_subject_kinds() -> list[CustomerSubject]:
+    return list(_CUSTOMER_SUBJECTS.values())
+
+
+def customer_subject_named(name: str) -> CustomerSubject | None:
+    return _CUSTOMER_SUBJECTS.get(name)
+
+
+def customer_subject_for(instance) -> CustomerSubject | None:
+    """The registration of a subject's kind (its class or a parent: polymorphic lots)."""
+    for kind in _CUSTOMER_SUBJECTS.values():
+        if isinstance(instance, kind.model):
+            return kind
+    return None
+
+
+def customer_subject_lookup(user, *, name: str, reference: str):
+    """The subject `user` owns under this kind and reference, or None (unknown kind, another
+    customer's, or no such thing)."""
+    kind = _CUSTOMER_SUBJECTS.get(name)
+    if kind is None or user is None or not user.is_authenticated or not reference:
+        return None
+    return kind.lookup(user, reference)

@@ -30,7 +30,32 @@ def register_milestones() -> None:
 
 
 def register_work() -> None:
-    """Task and Ticket (filled by the work area)."""
+    """Task and Ticket. Neither has a state machine: their services record each change
+    themselves (`transitions=False`), with the status before and after when it changed."""
+    # Imported here, not at the top: each area's registration in this shared module stays
+    # self-contained (and the services are only needed once the app registry is ready).
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy as _
+
+    from streams.models import Task, TaskStatus, Ticket, TicketStatus
+    from streams.services.work import (
+        TASK_IMPORTANCE,
+        TASK_VERBS,
+        TICKET_IMPORTANCE,
+        TICKET_VERBS,
+        describe_work_event,
+    )
+    from streams.subjects import track
+
+    track(Task, label=lambda task: str(_("Task “%(title)s”") % {"title": task.title}),
+          url=lambda pk: reverse("streams:task_detail", args=[pk]),
+          states=dict(TaskStatus.choices), verbs=TASK_VERBS, importance=TASK_IMPORTANCE,
+          describe=describe_work_event, name=_("Task"), transitions=False)
+    track(Ticket, label=lambda ticket: str(_("Ticket #%(number)s %(title)s")
+                                           % {"number": ticket.pk, "title": ticket.title}),
+          url=lambda pk: reverse("streams:ticket_detail", args=[pk]),
+          states=dict(TicketStatus.choices), verbs=TICKET_VERBS, importance=TICKET_IMPORTANCE,
+          describe=describe_work_event, name=_("Ticket"), transitions=False)
 
 
 def register() -> None:
