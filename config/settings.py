@@ -286,6 +286,8 @@ CELERY_BEAT_SCHEDULE = {
     "billing-periodic": {"task": "billing.daily", "schedule": 3600.0},
     # Milestones past their planned end marked delayed (once each): hourly, like invoices.
     "milestones-overdue": {"task": "streams.milestones_overdue", "schedule": 3600.0},
+    # Unread notifications emailed to the staff who asked for a digest: once a day.
+    "streams-digest": {"task": "streams.email_digest", "schedule": 86400.0},
 }
 
 # ---------------------------------------------------------------------------------------------
