@@ -133,8 +133,10 @@ def task_get(*, pk: int) -> Task | None:
 
 def milestones_for_subject(*, subject_type_id: int, subject_id: int) -> QuerySet[Milestone]:
     """The milestones a task of this subject may belong to."""
+    # `status` too: a milestone row without it reads it back, one query per row (django-fsm's
+    # ConcurrentTransitionMixin keeps each row's initial state).
     return Milestone.objects.filter(subject_type_id=subject_type_id,
-                                    subject_id=subject_id).only("pk", "name")
+                                    subject_id=subject_id).only("pk", "name", "status")
 
 
 def assignable_staff() -> QuerySet:
