@@ -365,25 +365,3 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
-
-
-class InvoiceEvent(models.Model):
-    """The per-document history (issue, payments, credits, reminders), as sales keeps for
-    quotes and orders."""
-
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
-    verb = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                           blank=True, related_name="+")
-    message = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["invoice", "-at"])]
-
-    def __str__(self) -> str:
-        return f"{self.verb} {self.from_status}->{self.to_status}"

@@ -20,6 +20,7 @@ from billing.models import (
     PaymentStatus,
 )
 from sales.models import NumberSequence, OrderStatus
+from streams.selectors import events_of
 
 ZERO = Decimal("0.00")
 
@@ -68,7 +69,8 @@ def invoice_get(*, pk: int) -> Invoice | None:
 
 
 def invoice_history(invoice: Invoice) -> QuerySet:
-    return invoice.events.select_related("by").order_by("-at", "-id")
+    """The document's events (its timeline), newest first, with who acted."""
+    return events_of(invoice).select_related("actor")
 
 
 def payments_of(invoice: Invoice) -> QuerySet[Payment]:

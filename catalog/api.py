@@ -775,7 +775,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _CatalogV
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = project_save(data=serializer.validated_data)
+        project = project_save(data=serializer.validated_data, by=request.user)
         return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial: bool = False):
@@ -783,7 +783,8 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _CatalogV
         serializer = self.get_serializer(project, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         # The service changes only the fields given: what a PATCH leaves out stays as it was.
-        project = project_save(data=serializer.validated_data, project=project)
+        project = project_save(data=serializer.validated_data, project=project,
+                               by=request.user)
         return Response(self.get_serializer(project).data)
 
     def partial_update(self, request, pk=None):

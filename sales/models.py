@@ -1,5 +1,6 @@
 """The sales pipeline of one shop (tenant schema): customers and their addresses, carts,
-shipping methods, quotes and orders (state machines), their history, and number sequences.
+shipping methods, quotes and orders (state machines), and number sequences. Their history is
+on their timelines (streams events: see sales/events.py).
 
 Models declare state, invariants and transitions; every write goes through `sales.services`.
 """
@@ -530,40 +531,3 @@ class OrderLine(DocumentLine):
 
     class Meta(DocumentLine.Meta):
         pass
-
-
-# ---------------------------------------------------------------------------------------------
-# History: one row per transition (and per notable change), written by the services in the
-# same transaction. The activity streams (issue 6) will render timelines from their own rows.
-# ---------------------------------------------------------------------------------------------
-class HistoryEntry(models.Model):
-    verb = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                           blank=True, related_name="+")
-    by_customer = models.BooleanField(default=False)
-    message = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        abstract = True
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.verb} {self.from_status}->{self.to_status}"
-
-
-class QuoteEvent(HistoryEntry):
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="events")
-
-    class Meta(HistoryEntry.Meta):
-        indexes = [models.Index(fields=["quote", "-at"])]
-
-
-class OrderEvent(HistoryEntry):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-
-    class Meta(HistoryEntry.Meta):
-        indexes = [models.Index(fields=["order", "-at"])]

@@ -32,6 +32,7 @@ from sales.models import (
 )
 from sales.services.carts import CART_SESSION_KEY
 from sales.services.checkout import shipping_price
+from streams.selectors import events_of, last_message
 
 ZERO = Decimal("0")
 
@@ -295,7 +296,8 @@ def order_get(*, pk: int) -> Order | None:
 
 
 def order_history(order: Order) -> QuerySet:
-    return order.events.select_related("by").order_by("-at", "-id")
+    """The order's events (its timeline), newest first, with who acted."""
+    return events_of(order).select_related("actor")
 
 
 def orders_for_customer(customer: Customer) -> QuerySet[Order]:
@@ -368,7 +370,13 @@ def quote_revisions(quote: Quote) -> QuerySet[Quote]:
 
 
 def quote_history(quote: Quote) -> QuerySet:
-    return quote.events.select_related("by").order_by("-at", "-id")
+    """The quote's events (its timeline), newest first, with who acted."""
+    return events_of(quote).select_related("actor")
+
+
+def quote_customer_message(quote: Quote) -> str:
+    """What the customer wrote when asking for this quote from their cart ("" if nothing)."""
+    return last_message(quote, verb="customer_message")
 
 
 def quotes_for_customer(customer: Customer) -> QuerySet[Quote]:

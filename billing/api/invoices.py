@@ -152,11 +152,12 @@ class InvoicePaymentSerializer(serializers.Serializer):
 
 class InvoiceHistorySerializer(serializers.Serializer):
     verb = serializers.CharField(help_text=gettext_lazy(
-        "What happened: `created`, `issue`, `payment`, `credited`, `refund`, `overdue`, "
+        "What happened: `created`, `issue`, `settle` (a payment or a credit changed what is "
+        "owed: `data` says which), `cancel`, `credited`, `refund`, `mark_overdue`, "
         "`reminder`…"))
-    from_status = serializers.CharField(allow_blank=True)
-    to_status = serializers.CharField(allow_blank=True)
-    by = ActorSerializer(allow_null=True, help_text=gettext_lazy(
+    from_status = serializers.CharField(source="before", allow_blank=True)
+    to_status = serializers.CharField(source="after", allow_blank=True)
+    by = ActorSerializer(source="actor", allow_null=True, help_text=gettext_lazy(
         "The staff member; empty for the system (a webhook, a periodic task)."))
     message = serializers.CharField(allow_blank=True)
     data = serializers.DictField()

@@ -21,7 +21,6 @@ from billing.models import (
     BillingSettings,
     DocumentKind,
     Invoice,
-    InvoiceEvent,
     InvoiceLine,
     InvoiceStatus,
 )
@@ -31,6 +30,7 @@ from sales.services.customers import address_snapshot
 from sales.services.numbering import sequence_next
 from sales.services.orders import LineInput
 from sales.services.workflow import transition_check
+from streams.events import acting, auto_follow, record
 from tenants.models import Shop
 
 if TYPE_CHECKING:
@@ -76,14 +76,6 @@ def billing_settings_update(*, by: User | None, **values) -> BillingSettings:
         setattr(settings, field, value)
     settings.save(update_fields=list(values) or None)
     return settings
-
-
-def history(invoice: Invoice, *, verb: str, by: User | None, before: str = "",
-            message: str = "", data: dict | None = None) -> InvoiceEvent:
-    return InvoiceEvent.objects.create(
-        invoice=invoice, verb=verb, from_status=before,
-        to_status=invoice.status if before else "", by=by if by is not None and by.pk else None,
-        message=message, data=data or {})
 
 
 def shop_language():
@@ -173,7 +165,8 @@ def invoice_create(*, customer: Customer, lines: Sequence[LineInput], by: User |
         created_by=by if by is not None and by.pk else None)
     _write_lines(invoice, lines)
     _refresh_totals(invoice)
-    history(invoice, verb="created", by=by)
+    record(subject=invoice, verb="created", actor=by)
+    auto_follow(user=by, subject=invoice)
     return invoice
 
 
@@ -331,10 +324,9 @@ def invoice_issue(*, invoice: Invoice, by: User | None, check_role: bool = True)
                 _("Payment within %(days)d days, by %(due)s.")
                 % {"days": settings.payment_terms_days,
                    "due": formats.date_format(invoice.due_date, "SHORT_DATE_FORMAT")})
-    before = invoice.status
-    invoice.issue(number=_number(invoice.kind, settings, today), by=by)
+    with acting(by):  # streams records the transition (its number in the event's data)
+        invoice.issue(number=_number(invoice.kind, settings, today), by=by)
     invoice.save()
-    history(invoice, verb="issue", by=by, before=before, data={"number": invoice.number})
     if invoice.is_credit_note:
         _apply_credit(credited, invoice, by=by)
     return invoice
@@ -346,16 +338,19 @@ def _apply_credit(credited: Invoice, credit_note: Invoice, *, by: User | None) -
     through a refund."""
     credited.amount_credited += credit_note.gross_total
     credited.save(update_fields=["amount_credited", "updated_at"])
-    before = credited.status
+    data = {"credit_note": credit_note.number, "amount": str(credit_note.gross_total),
+            "currency": credit_note.currency}
     if credited.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID,
                            InvoiceStatus.OVERDUE):
-        if credited.amount_credited >= credited.gross_total:
-            credited.cancel()
-        else:
-            credited.settle(today=timezone.localdate())
+        # The state follows what is owed: that transition is the credit's one event.
+        with acting(by, data=data):
+            if credited.amount_credited >= credited.gross_total:
+                credited.cancel()
+            else:
+                credited.settle(today=timezone.localdate())
         credited.save()
-    history(credited, verb="credited", by=by, before=before if before != credited.status else "",
-            data={"credit_note": credit_note.number, "amount": str(credit_note.gross_total)})
+    else:  # a paid invoice stays paid (the money goes back through a refund)
+        record(subject=credited, verb="credited", actor=by, data=data)
 
 
 @transaction.atomic
@@ -395,7 +390,8 @@ def credit_note_create(*, invoice: Invoice, by: User | None, reason: str,
     if note.gross_total > left:
         raise BillingError(_("A credit note cannot exceed what is left on %(invoice)s "
                              "(%(left)s).") % {"invoice": invoice.reference, "left": left})
-    history(note, verb="created", by=by, message=reason)
+    record(subject=note, verb="created", actor=by, message=reason)
+    auto_follow(user=by, subject=note)
     return note
 
 

@@ -36,7 +36,6 @@ from billing.services.invoices import (
     billing_settings,
     credit_amount_lines,
     credit_note_create,
-    history,
     invoice_create_for_order,
     invoice_issue,
     shop_language,
@@ -44,7 +43,7 @@ from billing.services.invoices import (
 from catalog.pricing import Line, currency_symbol, quantize, totals
 from sales.models import Order, OrderStatus
 from sales.services.orders import order_confirm
-from sales.services.workflow import history_record
+from streams.events import acting, record
 from tenants.models import Shop
 
 if TYPE_CHECKING:
@@ -78,14 +77,15 @@ def _shop() -> Shop:
     return shop
 
 
-def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, by: User | None, verb: str,
-                      data: dict) -> None:
-    """Record money received on a locked invoice and let its state follow its balance."""
-    before = invoice.status
+def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, by: User | None, data: dict,
+                      customer: bool = False) -> None:
+    """Record money received on a locked invoice and let its state follow its balance: that
+    transition (`settle`) is the payment's one event, its amount and method in its data."""
     invoice.amount_paid += amount
-    invoice.settle(today=timezone.localdate())
+    with acting(by, customer=customer,
+                data={**data, "amount": str(amount), "currency": invoice.currency}):
+        invoice.settle(today=timezone.localdate())
     invoice.save()
-    history(invoice, verb=verb, by=by, before=before, data={**data, "amount": str(amount)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,8 +122,7 @@ def payment_record(*, invoice: Invoice, method: str, amount, by: User | None,
                       note=note.strip(), created_by=by if by is not None and by.pk else None)
     payment.succeed()
     payment.save()
-    _apply_to_invoice(invoice, amount, by=by, verb="payment",
-                      data={"method": method, "payment": payment.pk})
+    _apply_to_invoice(invoice, amount, by=by, data={"method": method, "payment": payment.pk})
     return payment
 
 
@@ -211,10 +210,11 @@ def _invoice_paid_order(payment: Payment) -> None:
             amount = min(payment.amount, invoice.balance)
             payment.invoice = invoice
             payment.save(update_fields=["invoice"])
-            _apply_to_invoice(invoice, amount, by=None, verb="payment",
+            _apply_to_invoice(invoice, amount, by=None, customer=True,
                               data={"method": payment.method, "payment": payment.pk})
     except BillingError as exc:
-        history_record(payment.order, verb="invoice_not_issued", by=None, message=exc.message)
+        record(subject=payment.order, verb="invoice_not_issued", actor=None,
+               message=exc.message)
 
 
 def card_payment_succeeded(*, session_id: str, payment_intent: str | None) -> str:
@@ -240,20 +240,22 @@ def card_payment_succeeded(*, session_id: str, payment_intent: str | None) -> st
         invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
         amount = min(payment.amount, invoice.balance)
         if amount > 0:
-            _apply_to_invoice(invoice, amount, by=None, verb="payment",
+            _apply_to_invoice(invoice, amount, by=None, customer=True,
                               data={"method": payment.method, "payment": payment.pk})
         if amount < payment.amount:
-            history(invoice, verb="overpaid", by=None,
-                    message=_("%(extra)s more than was owed arrived by card: refund it.")
-                    % {"extra": _money(payment.amount - amount, payment.currency)})
+            record(subject=invoice, verb="overpaid", actor=None,
+                   message=_("%(extra)s more than was owed arrived by card: refund it.")
+                   % {"extra": _money(payment.amount - amount, payment.currency)})
         return "invoice paid"
     order = Order.objects.select_for_update().get(pk=payment.order_id)
+    record(subject=order, verb="payment", actor=None, customer=True,
+           data={"amount": str(payment.amount), "currency": payment.currency,
+                 "method": payment.method, "payment": payment.pk})
     if order.status == OrderStatus.PENDING:
         order_confirm(order=order, by=None)
     elif order.status == OrderStatus.CANCELLED:
-        history_record(order, verb="paid_after_cancel", by=None,
-                       message=_("A card payment arrived after the order was cancelled: "
-                                 "refund it."))
+        record(subject=order, verb="paid_after_cancel", actor=None,
+               message=_("A card payment arrived after the order was cancelled: refund it."))
         return "order cancelled: refund needed"
     _invoice_paid_order(payment)
     return "order paid"
@@ -327,8 +329,14 @@ def payment_refund(*, payment: Payment, amount, reason: str, by: User | None,
                                   lines=_exact_credit_lines(invoice, amount, reason[:150]))
         note = invoice_issue(invoice=note, by=by, check_role=False)
         refund.credit_note = note
-        history(invoice, verb="refund", by=by, message=reason,
-                data={"amount": str(amount), "credit_note": note.number})
+        record(subject=invoice, verb="refund", actor=by, message=reason,
+               data={"amount": str(amount), "currency": payment.currency,
+                     "credit_note": note.number, "method": payment.method})
+    if payment.order_id and payment.method == PaymentMethod.CARD:
+        # A card payment made for an order: its refund is on the order's timeline too.
+        record(subject=payment.order, verb="refund", actor=by, message=reason,
+               data={"amount": str(amount), "currency": payment.currency,
+                     "method": payment.method})
     if made_at_stripe:
         refund.stripe_refund_id = made_at_stripe
         refund.status = RefundStatus.SUCCEEDED

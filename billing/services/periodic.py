@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 
 from billing.errors import BillingError
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from billing.services.invoices import billing_settings, history, shop_language
+from billing.services.invoices import billing_settings, shop_language
 from billing.services.payments import payment_refund
 from sales.emails import deliver
 from sales.errors import SalesError
 from sales.models import Order, OrderStatus
 from sales.services.orders import order_cancel
-from sales.services.workflow import history_record
+from streams.events import record
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,8 @@ def invoices_mark_overdue(*, today: date | None = None) -> int:
             if invoice is None or invoice.status not in (InvoiceStatus.ISSUED,
                                                          InvoiceStatus.PARTIALLY_PAID):
                 continue
-            before = invoice.status
-            invoice.mark_overdue()
+            invoice.mark_overdue()  # streams records the transition (automatic)
             invoice.save()
-            history(invoice, verb="overdue", by=None, before=before)
             count += 1
     return count
 
@@ -64,7 +62,7 @@ def invoices_send_reminders(*, today: date | None = None, base_url: str = "") ->
             locked.reminders_sent = due_steps
             locked.last_reminder_at = timezone.now()
             locked.save(update_fields=["reminders_sent", "last_reminder_at", "updated_at"])
-            history(locked, verb="reminder", by=None, data={"days_late": late})
+            record(subject=locked, verb="reminder", actor=None, data={"days_late": late})
             context = {"invoice": locked, "days_late": late, "base_url": base_url}
             to = [invoice.customer.email]
             transaction.on_commit(lambda c=context, t=to: deliver("billing/email/invoice_reminder", to=t,
@@ -107,17 +105,17 @@ def order_refund_after_cancel(*, order_id: int) -> int:
         if payment.refundable <= 0:
             continue
         if payment.method != PaymentMethod.CARD:
-            history_record(order, verb="refund_by_hand", by=None,
-                           message=_("%(amount)s received by %(method)s: give it back and "
-                                     "record the refund.") % {"amount": payment.refundable,
-                                                              "method": payment.get_method_display()})
+            record(subject=order, verb="refund_by_hand", actor=None,
+                   message=_("%(amount)s received by %(method)s: give it back and "
+                             "record the refund.") % {"amount": payment.refundable,
+                                                      "method": payment.get_method_display()})
             continue
         try:
             with shop_language():  # printed on the credit note
                 reason = order.cancel_reason or _("Order cancelled")
             payment_refund(payment=payment, amount=payment.refundable, by=None, reason=reason)
         except BillingError as exc:
-            history_record(order, verb="refund_failed", by=None, message=exc.message)
+            record(subject=order, verb="refund_failed", actor=None, message=exc.message)
             logger.warning("refund of payment %s in %s failed: %s", payment.pk,
                            connection.schema_name, exc.message)
             continue

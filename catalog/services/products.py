@@ -26,6 +26,7 @@ from catalog.models import (
     Vehicle,
 )
 from catalog.services.stock import stock_receive
+from streams.events import auto_follow, record
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -188,6 +189,8 @@ def product_create(*, kind: str, data: dict[str, Any], by: User | None = None,
             product.save()
     except IntegrityError as exc:
         raise _integrity_error(exc) from exc
+    record(subject=product, verb="created", actor=by)
+    auto_follow(user=by, subject=product)
     if model.STOCKED:
         StockLevel.objects.create(product=product)
         if initial_stock:
@@ -246,6 +249,8 @@ def product_duplicate(*, product: BaseProduct, by: User | None = None) -> BasePr
         copy.__dict__["availability"] = "available"  # FSM field is protected once set
         copy.option_expires_at = None
     copy.save()
+    record(subject=copy, verb="created", actor=by, data={"copy_of": product.sku})
+    auto_follow(user=by, subject=copy)
     if model.STOCKED:
         StockLevel.objects.create(product=copy)
     for image in product.images.all():
@@ -275,9 +280,15 @@ def _unique_vin_placeholder() -> str:
 
 @transaction.atomic
 def products_archive(*, product_ids: Iterable[int], by: User | None = None) -> int:
-    count = BaseProduct.objects.filter(pk__in=list(product_ids)).exclude(
-        status=ProductStatus.ARCHIVED).update(status=ProductStatus.ARCHIVED)
+    products = list(BaseProduct.objects.non_polymorphic().select_for_update()
+                    .filter(pk__in=list(product_ids)).exclude(status=ProductStatus.ARCHIVED)
+                    .only("pk", "name", "sku").order_by("pk"))
+    count = BaseProduct.objects.filter(pk__in=[p.pk for p in products]).update(
+        status=ProductStatus.ARCHIVED)
     catalog_cache_bump()  # update() sends no post_save: the storefront cache must know
+    for product in products:
+        record(subject=product, verb="archived", actor=by, before=ProductStatus.ACTIVE,
+               after=ProductStatus.ARCHIVED)
     return count
 
 
@@ -291,4 +302,6 @@ def product_restore(*, product: BaseProduct, by: User | None = None) -> BaseProd
         BaseProduct.objects.filter(pk=product.pk).update(status=ProductStatus.ACTIVE)
         product.status = ProductStatus.ACTIVE
         catalog_cache_bump()
+        record(subject=product, verb="restored", actor=by, before=ProductStatus.ARCHIVED,
+               after=ProductStatus.ACTIVE)
     return product

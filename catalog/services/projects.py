@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -13,13 +13,21 @@ from catalog.errors import CatalogError
 from catalog.models import Project, RealEstateLot
 from catalog.services.images import image_delete
 from catalog.services.products import sanitize_description
+from streams.events import auto_follow, record
+
+if TYPE_CHECKING:
+    from tenants.accounts.models import User
 
 PROJECT_FIELDS = ("name", "status", "address", "city", "delivery_date", "description")
 
 
 @transaction.atomic
-def project_save(*, data: dict[str, Any], project: Project | None = None) -> Project:
+def project_save(*, data: dict[str, Any], project: Project | None = None,
+                 by: User | None = None) -> Project:
     target = project or Project()
+    # Read from the database: a model form has already written its values on `project`.
+    before = (Project.objects.filter(pk=project.pk).values(*PROJECT_FIELDS).first()
+              if project is not None and project.pk else None) or {}
     for field in PROJECT_FIELDS:
         if field in data:
             setattr(target, field, data[field])
@@ -38,6 +46,15 @@ def project_save(*, data: dict[str, Any], project: Project | None = None) -> Pro
             target.save()
     except IntegrityError as exc:
         raise CatalogError(_("This programme conflicts with another one.")) from exc
+    if project is None:
+        record(subject=target, verb="created", actor=by)
+        auto_follow(user=by, subject=target)
+    else:
+        changed = [f for f in PROJECT_FIELDS if before and getattr(target, f) != before[f]]
+        if changed:
+            record(subject=target, verb="updated", actor=by, data={"fields": changed},
+                   before=before["status"] if "status" in changed else "",
+                   after=target.status if "status" in changed else "")
     return target
 
 

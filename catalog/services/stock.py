@@ -31,6 +31,7 @@ from catalog.models import (
     StockLevel,
     StockMovement,
 )
+from streams.events import acting, record
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -75,6 +76,12 @@ def _record(product_id: int, kind: str, *, on_hand: Decimal = ZERO, reserved: De
     )
 
 
+def _lot_acting(by: User | None, reference: str):
+    """Who moves a lot, and for what (an order's number): on the lot's timeline, with the
+    transition streams records."""
+    return acting(by, data={"reference": reference} if reference else None)
+
+
 def _stock_or_error(levels: dict[int, StockLevel], pk: int, product: BaseProduct) -> StockLevel:
     level = levels.get(pk)
     if level is None:
@@ -98,6 +105,9 @@ def _add_on_hand(product: BaseProduct, quantity, kind: str, *, by: User | None, 
     level.on_hand += q
     level.save(update_fields=["on_hand", "updated_at"])
     _record(product.pk, kind, on_hand=q, by=by, reason=reason, reference=reference)
+    record(subject=product, actor=by,
+           verb="stock_returned" if kind == MovementKind.RETURN else "stock_received",
+           data={"quantity": str(q), "reason": reason[:255], "reference": reference[:64]})
     return level
 
 
@@ -138,6 +148,8 @@ def stock_adjust(*, product: BaseProduct, counted, by: User | None, reason: str)
     level.on_hand = counted
     level.save(update_fields=["on_hand", "updated_at"])
     _record(product.pk, MovementKind.ADJUSTMENT, on_hand=delta, by=by, reason=reason)
+    record(subject=product, verb="stock_adjusted", actor=by,
+           data={"delta": str(delta), "counted": str(counted), "reason": reason[:255]})
     return level
 
 
@@ -166,7 +178,8 @@ def stock_reserve(*, lines: Lines, by: User | None, reference: str = "") -> None
         _record(pk, MovementKind.RESERVATION, reserved=q, by=by, reference=reference)
     for pk, _q, _product in lots:
         lot = locked_lots[pk]
-        lot.reserve()
+        with _lot_acting(by, reference):
+            lot.reserve()
         lot.save(update_fields=["availability", "option_expires_at"])
         _record(pk, MovementKind.RESERVATION, reserved=Decimal("1"), by=by, reference=reference)
 
@@ -191,7 +204,8 @@ def stock_release(*, lines: Lines, by: User | None, reference: str = "") -> None
         if not can_proceed(lot.release):
             raise LotUnavailable(_("Lot %(lot)s is not reserved.") % {"lot": product.name})
         was_reserved = lot.availability == LotAvailability.RESERVED
-        lot.release()
+        with _lot_acting(by, reference):
+            lot.release()
         lot.save(update_fields=["availability", "option_expires_at"])
         _record(pk, MovementKind.RELEASE, reserved=Decimal("-1") if was_reserved else ZERO,
                 by=by, reference=reference)
@@ -218,7 +232,8 @@ def stock_commit(*, lines: Lines, by: User | None, reference: str = "") -> None:
         if not can_proceed(lot.sell):
             raise LotUnavailable(_("Lot %(lot)s must be reserved before it is sold.")
                                  % {"lot": product.name})
-        lot.sell()
+        with _lot_acting(by, reference):
+            lot.sell()
         lot.save(update_fields=["availability"])
         _record(pk, MovementKind.SALE, reserved=Decimal("-1"), by=by, reference=reference)
 
@@ -230,7 +245,8 @@ def lot_option(*, lot: RealEstateLot, until, by: User | None, reference: str = "
     if not can_proceed(lot.option):
         raise LotUnavailable(_("Lot %(lot)s is %(state)s: it cannot be optioned.")
                              % {"lot": lot.name, "state": lot.get_availability_display().lower()})
-    lot.option(until=until)
+    with _lot_acting(by, reference):
+        lot.option(until=until)
     lot.save(update_fields=["availability", "option_expires_at"])
     _record(lot.pk, MovementKind.RESERVATION, by=by, reference=reference,
             reason=_("Option until %(date)s") % {"date": f"{until:%Y-%m-%d}"})
@@ -262,7 +278,8 @@ def lots_release_expired_options(*, now=None) -> int:
                    .filter(availability=LotAvailability.OPTIONED, option_expires_at__lt=now)
                    .order_by("pk"))
     for lot in expired:
-        lot.release()
+        with acting(None, message=_("Option expired")):
+            lot.release()
         lot.save(update_fields=["availability", "option_expires_at"])
         _record(lot.pk, MovementKind.RELEASE, by=None, reason=_("Option expired"))
     return len(expired)

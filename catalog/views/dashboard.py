@@ -523,7 +523,7 @@ def projects(request: HttpRequest) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                project = project_save(data=form.cleaned_data)
+                project = project_save(data=form.cleaned_data, by=request.user)
             except CatalogError as exc:
                 _form_error(form, exc)
             else:
@@ -545,7 +545,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.user.has_perm("catalog.change_project"):
             raise Http404
         if form.is_valid():
-            project_save(data=form.cleaned_data, project=project)
+            project_save(data=form.cleaned_data, project=project, by=request.user)
             messages.success(request, _("Changes saved."))
             return redirect("catalog_dashboard:project", pk=pk)
     lots = list(project_lots(project=project))

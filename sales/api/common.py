@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -24,6 +30,7 @@ from rest_framework.views import set_rollback
 from catalog.api import RolePermissions, catalog_exception_handler
 from catalog.pricing import Totals
 from sales.errors import IllegalTransition, SalesError, TransitionForbidden
+from streams.models import ActorKind
 from tenants.accounts.api_auth import IsShopStaff
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
@@ -199,15 +206,23 @@ class ActorSerializer(serializers.Serializer):
 
 
 class HistoryEntrySerializer(serializers.Serializer):
+    """A document's event (streams.Event) in the shape its history always had here; the
+    shop-wide feed and any object's timeline are `GET /events/`."""
+
     verb = serializers.CharField(help_text=gettext_lazy(
         "What happened: a transition's name, or e.g. `placed`, `created`, `revised`."))
-    from_status = serializers.CharField(allow_blank=True)
-    to_status = serializers.CharField(allow_blank=True)
-    by = ActorSerializer(allow_null=True, help_text=gettext_lazy("The staff member, if any."))
-    by_customer = serializers.BooleanField()
+    from_status = serializers.CharField(source="before", allow_blank=True)
+    to_status = serializers.CharField(source="after", allow_blank=True)
+    by = ActorSerializer(source="actor", allow_null=True,
+                         help_text=gettext_lazy("The staff member, if any."))
+    by_customer = serializers.SerializerMethodField()
     message = serializers.CharField(allow_blank=True)
     data = serializers.DictField()
     at = serializers.DateTimeField()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_by_customer(self, event) -> bool:
+        return event.actor_kind == ActorKind.CUSTOMER
 
 
 class DateRangeMixin:

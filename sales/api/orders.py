@@ -180,7 +180,8 @@ ORDER_DETAIL_EXAMPLE = {
     "allowed_actions": ["confirm", "cancel"],
     "history": [{"verb": "placed", "from_status": "", "to_status": "",
                  "by": {"id": 1, "email": "owner@acme.example"}, "by_customer": False,
-                 "message": "", "data": {"source": "quote", "gross_total": "1847.10"},
+                 "message": "",
+                 "data": {"source": "quote", "gross_total": "1847.10", "currency": "EUR"},
                  "at": "2026-03-03T08:30:00Z"}]}
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from sales.errors import SalesError
 from sales.models import ADDRESS_FIELDS, Address, Customer, CustomerKind, CustomerState
+from streams.events import auto_follow, record
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -53,19 +54,25 @@ def customer_create(*, data: dict, by: User | None) -> Customer:
     if not cleaned.get("first_name") and not cleaned.get("last_name") and not cleaned.get(
             "company_name"):
         raise SalesError(_("Give a name or a company name."), field="last_name")
-    return Customer.objects.create(state=CustomerState.GUEST, **cleaned)
+    customer = Customer.objects.create(state=CustomerState.GUEST, **cleaned)
+    record(subject=customer, verb="created", actor=by)
+    auto_follow(user=by, subject=customer)
+    return customer
 
 
 @transaction.atomic
 def customer_update(*, customer: Customer, data: dict, by: User | None) -> Customer:
     cleaned = _clean_customer(data)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    changed = [key for key, value in cleaned.items() if getattr(customer, key) != value]
     for key, value in cleaned.items():
         setattr(customer, key, value)
     if customer.user_id and "email" in cleaned and customer.user.email != customer.email:
         raise SalesError(_("This customer signs in with %(email)s: they change it from their "
                            "account.") % {"email": customer.user.email}, field="email")
     customer.save()
+    if changed:  # saving the form unchanged is not something that happened
+        record(subject=customer, verb="updated", actor=by, data={"fields": changed})
     return customer
 
 

@@ -31,7 +31,8 @@ from sales.models import (
     ShippingMethod,
 )
 from sales.services.numbering import ORDER_PREFIX, document_number
-from sales.services.workflow import allowed_actions, history_record, transition_run
+from sales.services.workflow import allowed_actions, transition_run
+from streams.events import auto_follow, record
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -137,9 +138,11 @@ def order_create(*, data: OrderInput, by: User | None) -> Order:
     for row in lines:
         row.order = order
     OrderLine.objects.bulk_create(lines)
-    history_record(order, verb="placed", by=by if by is not None and by.is_staff else None,
-                   by_customer=by is None or not by.is_staff,
-                   data={"source": data.source, "gross_total": str(order.gross_total)})
+    staff = by if by is not None and by.is_staff else None
+    record(subject=order, verb="placed", actor=staff, customer=staff is None,
+           data={"source": data.source, "gross_total": str(order.gross_total),
+                 "currency": order.currency})
+    auto_follow(user=staff, subject=order)
     return order
 
 
@@ -211,7 +214,7 @@ def order_payment_method_change(*, order: Order, method: str, by: User | None,
                                 by_customer: bool = False) -> Order:
     """The customer (or staff) changes how a pending order will be paid, e.g. bank transfer
     after giving up on a card payment: the order then waits for the transfer instead of being
-    cancelled as an unpaid card order. Recorded in the order's history."""
+    cancelled as an unpaid card order. Recorded on the order's timeline."""
     if method not in PaymentMethod.values:
         raise SalesError(_("Choose how the order will be paid."), field="payment_method")
     order = _locked(order)
@@ -225,8 +228,8 @@ def order_payment_method_change(*, order: Order, method: str, by: User | None,
         return order
     order.payment_method = method
     order.save(update_fields=["payment_method", "updated_at"])
-    history_record(order, verb="payment_method", by=by, by_customer=by_customer,
-                   data={"from": before, "to": method})
+    record(subject=order, verb="payment_method", actor=by, customer=by_customer,
+           data={"from": before, "to": method})
     return order
 
 

@@ -31,8 +31,9 @@ from sales.models import (
 from sales.services.customers import address_snapshot
 from sales.services.numbering import QUOTE_PREFIX, document_number
 from sales.services.orders import LineInput, OrderInput, order_create
-from sales.services.workflow import history_record, transition_check, transition_run
+from sales.services.workflow import transition_check, transition_run
 from sales.tasks import quote_link_send, staff_quote_notice_send
+from streams.events import auto_follow, record
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -107,8 +108,9 @@ def quote_create(*, customer: Customer, by: User | None, data: dict | None = Non
     for line in lines or []:
         _line_write(quote, QuoteLine(quote=quote), line)
     _refresh_totals(quote)
-    history_record(quote, verb="created", by=by if by is not None and by.is_staff else None,
-                   by_customer=source == QuoteSource.CART)
+    staff = by if by is not None and by.is_staff else None
+    record(subject=quote, verb="created", actor=staff, customer=source == QuoteSource.CART)
+    auto_follow(user=staff, subject=quote)
     return quote
 
 
@@ -240,7 +242,8 @@ def quote_revise(*, quote: Quote, by: User | None) -> Quote:
                   position=line.position)
         for line in quote.lines.all()])
     _refresh_totals(revision)
-    history_record(revision, verb="revised", by=by, data={"previous": quote.reference})
+    record(subject=revision, verb="revised", actor=by, data={"previous": quote.reference})
+    auto_follow(user=by, subject=revision)
     return revision
 
 
@@ -382,7 +385,7 @@ def quote_request_from_cart(*, cart: Cart, customer: Customer, message: str,
                          data={"notes": ""})
     message = (message or "").strip()
     if message:
-        history_record(quote, verb="customer_message", by=None, by_customer=True,
-                       message=message[:2000])
+        record(subject=quote, verb="customer_message", actor=None, customer=True,
+               message=message[:2000])
     staff_quote_notice_send(kind="requested", quote=quote, base_url=base_url)
     return quote

@@ -1,6 +1,7 @@
 """Running a document's state transitions the same way everywhere: check the source state,
 then the user's role, change state, save (the ConcurrentTransitionMixin refuses a row another
-transaction moved meanwhile), and write one history row.
+transaction moved meanwhile). The transition's one event on the timeline is written by streams
+(its post_transition receiver); the service only says who acts and what to say about it.
 
 `by=None` is the system (a periodic task, a payment webhook, the customer through their
 signed link): no role is checked, the caller has checked what applies.
@@ -14,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed, has_transition_perm
 
 from sales.errors import IllegalTransition, TransitionForbidden
-from sales.models import Order, OrderEvent, Quote, QuoteEvent
+from sales.models import Order, Quote
+from streams.events import acting
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -89,21 +91,11 @@ def transition_check(document, action: str, *, by: User | None,
 
 def transition_run(document, action: str, *, by: User | None, by_customer: bool = False,
                    message: str = "", data: dict | None = None, **kwargs) -> str:
-    """Run `action` on a locked document, save it and record the history row. Returns the
-    state it left."""
+    """Run `action` on a locked document and save it; its event (who, `message`, `data`) is
+    recorded by streams as the transition happens. Returns the state it left."""
     transition_check(document, action, by=by, by_customer=by_customer)
     before = document.status
-    getattr(document, action)(**kwargs)
+    with acting(by, customer=by_customer, message=message, data=data):
+        getattr(document, action)(**kwargs)
     document.save()
-    history_record(document, verb=action, before=before, by=by, by_customer=by_customer,
-                   message=message, data=data)
     return before
-
-
-def history_record(document, *, verb: str, by: User | None, before: str = "",
-                   by_customer: bool = False, message: str = "", data: dict | None = None):
-    model, key = (OrderEvent, "order") if isinstance(document, Order) else (QuoteEvent, "quote")
-    return model.objects.create(
-        **{key: document}, verb=verb, from_status=before,
-        to_status=document.status if before else "", by=by if by is not None and by.pk else None,
-        by_customer=by_customer, message=message, data=data or {})

@@ -19,14 +19,13 @@ from sales.models import (
     Address,
     Customer,
     Order,
-    OrderEvent,
     OrderStatus,
     Quote,
-    QuoteEvent,
     QuoteStatus,
 )
 from sales.services.orders import order_transition
 from sales.services.quotes import quote_create, quote_line_input
+from streams.selectors import events_of
 from tenants.accounts.models import User
 from tenants.accounts.services import api_token_create
 from tenants.models import Shop
@@ -91,7 +90,7 @@ def stock(shop: Shop, product) -> tuple[Decimal, Decimal]:
 def order_state(shop: Shop, placed: Order) -> tuple[str, int]:
     with in_schema(shop):
         return (Order.objects.get(pk=placed.pk).status,
-                OrderEvent.objects.filter(order_id=placed.pk).count())
+                events_of(placed).count())
 
 
 # --- customers and addresses -------------------------------------------------------------------
@@ -407,7 +406,7 @@ def test_an_illegal_quote_action_is_a_409_listing_what_is_allowed(api, shop):
     assert convert.status_code == 409
     with in_schema(shop):
         assert Quote.objects.get(pk=quote["id"]).status == QuoteStatus.DRAFT
-        assert QuoteEvent.objects.filter(quote_id=quote["id"]).count() == 1
+        assert events_of(Quote(pk=quote["id"])).count() == 1
         assert not Order.objects.exists()
 
 

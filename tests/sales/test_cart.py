@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog.services.products import product_update, products_archive
 from catalog.services.stock import stock_reserve
 from sales.models import Cart, CartLine, Quote, QuoteSource, QuoteStatus
+from streams.selectors import events_of
 from tests.conftest import PASSWORD, host_of, in_schema, login
 from tests.sales.factories import goods, lot, registered, service
 
@@ -276,7 +277,7 @@ def test_a_customer_requests_a_quote_for_the_cart(shop, shop_client):
         assert (quote.customer_id, quote.status, quote.source) == (
             paul.pk, QuoteStatus.DRAFT, QuoteSource.CART)
         assert quote.lines.get().quantity == 2
-        assert quote.events.filter(verb="customer_message", message="Price for 50?").exists()
+        assert events_of(quote).filter(verb="customer_message", message="Price for 50?").exists()
     assert f"we received your request for a quote ({quote.reference})" in html(response)
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from catalog.models import ProductStatus, TaxRate
 from catalog.services.stock import stock_receive
-from sales.models import Order, Quote, QuoteEvent, QuoteSource, QuoteStatus
+from sales.models import Order, Quote, QuoteSource, QuoteStatus
 from sales.services.carts import cart_add, cart_get_or_create
 from sales.services.orders import LineInput
 from sales.services.quotes import (
@@ -23,6 +23,7 @@ from sales.services.quotes import (
     quote_request_from_cart,
     quote_send,
 )
+from streams.selectors import events_of
 from tests.conftest import host_of, login
 from tests.sales.factories import BASE_URL, customer, goods, service, staff
 
@@ -112,7 +113,7 @@ def test_an_action_posted_by_the_wrong_role_changes_nothing(shop, role, action, 
                                            {"cancel-reason": "no"})
     assert response.status_code == status
     assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.DRAFT
-    assert not QuoteEvent.objects.filter(quote=quote, verb=action).exists()
+    assert not events_of(quote).filter(verb=action).exists()
     assert len(mail.outbox) == 0
 
 
@@ -384,7 +385,7 @@ def test_cancel_a_draft_with_a_reason(shop, owner_client):
     owner_client.post(f"{QUOTES}{quote.pk}/cancel/", {"cancel-reason": "Duplicate"})
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.CANCELLED
-    event = QuoteEvent.objects.get(quote=quote, verb="cancel")
+    event = events_of(quote).get(verb="cancel")
     assert event.message == "Duplicate"
     assert "badge-cancelled" in owner_client.get(f"{QUOTES}{quote.pk}/").content.decode()
 

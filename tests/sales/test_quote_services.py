@@ -15,7 +15,7 @@ from catalog.models import LotAvailability, RealEstateLot, StockLevel, TaxRate
 from catalog.services.stock import stock_receive
 from sales.errors import IllegalTransition, QuoteLinkInvalid, SalesError, TransitionForbidden
 from sales.links import quote_from_link, quote_link_token
-from sales.models import Order, OrderStatus, Quote, QuoteEvent, QuoteStatus
+from sales.models import Order, OrderStatus, Quote, QuoteStatus
 from sales.services.carts import cart_add, cart_get_or_create
 from sales.services.quotes import (
     quote_accept,
@@ -34,6 +34,7 @@ from sales.services.quotes import (
     quote_update,
     quotes_expire,
 )
+from streams.selectors import events_of
 from tests.sales.factories import BASE_URL, customer, goods, lot, registered, staff
 
 pytestmark = pytest.mark.usefixtures("in_shop")
@@ -100,9 +101,9 @@ def test_accepting_online_places_the_order_with_stock_reserved_and_signature_kep
     assert order.status == OrderStatus.PENDING and order.quote == quote
     assert order.gross_total == quote.gross_total
     assert StockLevel.objects.get(pk=bike.pk).reserved == 2
-    verbs = list(QuoteEvent.objects.filter(quote=quote).order_by("id").values_list(
-        "verb", "by_customer"))
-    assert verbs == [("created", False), ("send", False), ("accept", True), ("convert", False)]
+    verbs = list(events_of(quote).order_by("id").values_list("verb", "actor_kind"))
+    assert verbs == [("created", "staff"), ("send", "staff"), ("accept", "customer"),
+                     ("convert", "system")]
 
 
 def test_signature_and_terms_are_required_and_refusal_changes_nothing():
@@ -213,5 +214,5 @@ def test_a_customer_requests_a_quote_from_their_cart():
                                     base_url=BASE_URL)
     assert (quote.status, quote.source, quote.customer) == (QuoteStatus.DRAFT, "cart", buyer)
     assert quote.lines.get().quantity == 20
-    assert QuoteEvent.objects.filter(quote=quote, verb="customer_message",
-                                     message="Price for 20?").exists()
+    assert events_of(quote).filter(verb="customer_message", message="Price for 20?",
+                                   actor_kind="customer").exists()

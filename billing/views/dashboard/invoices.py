@@ -38,12 +38,11 @@ from billing.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from billing.selectors import invoice_history, invoice_sums, invoices_for_dashboard, payments_of
+from billing.selectors import invoice_sums, invoices_for_dashboard, payments_of
 from billing.services.invoices import credit_note_create, invoice_delete_draft, invoice_issue
 from billing.services.payments import cards_available
 from billing.views.dashboard.common import (
     document_title,
-    history_rows,
     invoice_or_404,
     optional_url,
 )
@@ -263,7 +262,6 @@ def invoice_context(request: HttpRequest, invoice: Invoice, **parts) -> dict:
         "buttons": buttons, "any_button": any(buttons.values()),
         "payments": payments, "show_payments": show_payments,
         "credit_notes": credit_notes,
-        "history": history_rows(invoice_history(invoice), invoice.currency),
         "is_overdue": invoice.status == InvoiceStatus.OVERDUE,
         "order_url": reverse("sales_dashboard:order_detail", args=[invoice.order_id])
         if invoice.order_id and user.has_perm("sales.view_order") else "",

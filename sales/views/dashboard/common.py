@@ -1,6 +1,6 @@
 """Shared by the sales dashboard pages: formats resolved once per page, list queries, sort
 headers and status chips, errors shown next to fields, partial answers with their out-of-band
-parts, and the history panel."""
+parts. (Timelines are streams': `{% streams_panel object %}`, labels in sales/events.py.)"""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from catalog.pricing import currency_symbol
 from sales.errors import SalesError
@@ -23,26 +22,6 @@ from tenants.urls_util import shop_url
 
 ZERO = Decimal("0")
 PICKER_LIMIT = 10
-
-# What each history row says happened (verbs written by sales.services).
-VERB_LABELS = {
-    "placed": gettext_lazy("Order placed"),
-    "created": gettext_lazy("Quote created"),
-    "revised": gettext_lazy("New revision"),
-    "customer_message": gettext_lazy("Message from the customer"),
-    "confirm": gettext_lazy("Confirmed"),
-    "start_processing": gettext_lazy("Preparation started"),
-    "ship": gettext_lazy("Shipped"),
-    "deliver": gettext_lazy("Delivered"),
-    "cancel": gettext_lazy("Cancelled"),
-    "send": gettext_lazy("Sent to the customer"),
-    "accept": gettext_lazy("Accepted"),
-    "decline": gettext_lazy("Declined"),
-    "expire": gettext_lazy("Expired"),
-    "supersede": gettext_lazy("Replaced by a new revision"),
-    "convert": gettext_lazy("Converted into an order"),
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers: formatting, list links, errors
@@ -169,35 +148,6 @@ def partial_with_oob(request: HttpRequest, template: str, main: str, context: di
 def shop_base_url(request: HttpRequest) -> str:
     """The shop's own address, for links in customers' emails (same scheme and port)."""
     return shop_url(request, connection.tenant.get_primary_domain().domain, "")
-
-
-def history_actor(entry) -> str:
-    if entry.by_id:
-        return entry.by.get_full_name()
-    return _("The customer") if entry.by_customer else _("Automatic")
-
-
-def history_rows(entries, labels: dict) -> list[dict]:
-    rows = []
-    for entry in entries:
-        data = entry.data or {}
-        detail = ""
-        if data.get("tracking"):
-            detail = _("Tracking: %(ref)s") % {"ref": data["tracking"]}
-        elif entry.verb == "send" and data.get("to"):
-            detail = _("To %(email)s") % {"email": data["to"]}
-        elif entry.verb == "accept" and data.get("name"):
-            detail = _("Signed by %(name)s") % {"name": data["name"]}
-        elif entry.verb == "revised" and data.get("previous"):
-            detail = _("Replaces %(ref)s") % {"ref": data["previous"]}
-        elif entry.verb == "convert" and data.get("order"):
-            detail = _("Order %(number)s") % {"number": data["order"]}
-        rows.append({
-            "what": VERB_LABELS.get(entry.verb, entry.verb), "who": history_actor(entry),
-            "at": entry.at, "from": labels.get(entry.from_status, ""),
-            "to": labels.get(entry.to_status, ""), "message": entry.message, "detail": detail,
-        })
-    return rows
 
 
 # One reverse() per page instead of one per row (like catalog's product list).

@@ -24,7 +24,6 @@ from sales.models import (
 )
 from sales.selectors import (
     order_get,
-    order_history,
     orders_for_dashboard,
 )
 from sales.services.orders import order_transition
@@ -35,7 +34,6 @@ from sales.views.dashboard.common import (
     customer_label,
     format_pct,
     format_qty,
-    history_rows,
     list_query,
     partial_with_oob,
     sort_headers,
@@ -122,7 +120,6 @@ def _order_context(request: HttpRequest, order: Order, **forms) -> dict:
     buttons.sort(key=lambda b: {"primary": 0, "secondary": 1}.get(b["style"], 2))
     lines = list(order.lines.all())
     summary = order.compute_totals(lines)
-    labels = dict(OrderStatus.choices)
     line_rows = [{"name": line.name, "sku": line.sku, "qty": format_qty(line.quantity),
                   "unit_net": line.unit_net, "rate": format_pct(line.tax_rate),
                   "discount": format_pct(line.discount_percent) if line.discount_percent else "",
@@ -132,7 +129,6 @@ def _order_context(request: HttpRequest, order: Order, **forms) -> dict:
         "vat_rows": [{"rate": rate, "rate_text": format_pct(rate), "base": base, "vat": tax}
                      for rate, (base, tax) in summary.vat_by_rate.items()],
         "discount": format_pct(order.discount_percent) if order.discount_percent else "",
-        "history": history_rows(order_history(order), labels),
         "cancel_form": forms.get("cancel_form") or OrderCancelForm(),
         "ship_form": forms.get("ship_form") or OrderShipForm(),
         "open_action": forms.get("open_action", ""),

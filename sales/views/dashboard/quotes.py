@@ -37,8 +37,8 @@ from sales.models import (
 from sales.selectors import (
     customer_get,
     customers_for_dashboard,
+    quote_customer_message,
     quote_get,
-    quote_history,
     quote_revisions,
     quotes_for_dashboard,
 )
@@ -68,7 +68,6 @@ from sales.views.dashboard.common import (
     format_day,
     format_pct,
     format_qty,
-    history_rows,
     list_query,
     money,
     partial_with_oob,
@@ -251,9 +250,7 @@ def _quote_context(request: HttpRequest, quote: Quote, **parts) -> dict:
                 "url": reverse("sales_dashboard:quote_action", args=[quote.pk, name])}
                for name in actions]
     buttons.sort(key=lambda b: {"primary": 0, "secondary": 1}.get(b["style"], 2))
-    labels = dict(QuoteStatus.choices)
-    entries = list(quote_history(quote))
-    message = next((e.message for e in entries if e.verb == "customer_message"), "")
+    message = quote_customer_message(quote) if quote.source == QuoteSource.CART else ""
     tax_rates = list(tax_rates_list()) if editable else []
     product_q = (request.GET.get("product_q") or "").strip() if request.method == "GET" else ""
     context = {
@@ -270,7 +267,6 @@ def _quote_context(request: HttpRequest, quote: Quote, **parts) -> dict:
         "link_status": _link_status(quote),
         "requested": quote.source == QuoteSource.CART,
         "customer_message": message,
-        "history": history_rows(entries, labels),
         "revisions": list(quote_revisions(quote)) if quote.revision > 1
         or quote.status == QuoteStatus.SUPERSEDED else [],
         "order": getattr(quote, "order", None) if quote.status == QuoteStatus.CONVERTED

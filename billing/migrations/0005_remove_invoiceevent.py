@@ -1,0 +1,9 @@
+"""InvoiceEvent removed: its rows live on as streams events (0004)."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("billing", "0004_history_to_streams")]
+
+    operations = [migrations.DeleteModel(name="InvoiceEvent")]
