@@ -424,9 +424,9 @@ def milestone_dependencies_set(*, milestone: Milestone, depends_on: Iterable[Mil
         raise MilestoneError(_("“%(name)s” is %(state)s: its dependencies can no longer change.")
                              % {"name": milestone.name, "state": _state(milestone)},
                              field="depends_on")
-    siblings = {m.pk: m.name for m in Milestone.objects.filter(
-        subject_type_id=milestone.subject_type_id, subject_id=milestone.subject_id).only(
-        "pk", "name")}
+    siblings = dict(Milestone.objects.filter(subject_type_id=milestone.subject_type_id,
+                                             subject_id=milestone.subject_id)
+                    .values_list("pk", "name"))
     strangers = [pk for pk in ids if pk not in siblings]
     if strangers:
         raise MilestoneError(
