@@ -348,6 +348,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "billing.models.PaymentStatus",
         "BillingPaymentMethodEnum": "billing.models.PaymentMethod",
         "ManualPaymentMethodEnum": "billing.models.MANUAL_METHODS",
+        "FollowLevelEnum": "streams.models.FollowLevel",
+        "NotificationReasonEnum": "streams.models.NotificationReason",
     },
 }
 

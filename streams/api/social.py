@@ -84,22 +84,22 @@ class SocialViewSetMixin:
         return social_exception_handler
 
 
-class ErrorsSerializer(serializers.Serializer):
+class SocialErrorsSerializer(serializers.Serializer):
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text=gettext_lazy("Messages per field; `non_field_errors` for the whole request."))
 
 
-class DetailSerializer(serializers.Serializer):
+class SocialRefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-ERROR_400 = OpenApiResponse(ErrorsSerializer, description="Refused: see `errors`; nothing "
-                                                          "changed.")
-ERROR_403 = OpenApiResponse(DetailSerializer, description="The role does not allow it (seeing "
-                                                          "the object, another's comment).")
-ERROR_404 = OpenApiResponse(DetailSerializer, description="No such object in this shop (or "
-                                                          "not yours).")
+ERROR_400 = OpenApiResponse(SocialErrorsSerializer,
+                            description="Refused: see `errors`; nothing changed.")
+ERROR_403 = OpenApiResponse(SocialRefusalSerializer, description=(
+    "The role does not allow it (seeing the object, another's comment)."))
+ERROR_404 = OpenApiResponse(SocialRefusalSerializer,
+                            description="No such object in this shop (or not yours).")
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
