@@ -350,6 +350,8 @@ SPECTACULAR_SETTINGS = {
         "ManualPaymentMethodEnum": "billing.models.MANUAL_METHODS",
         "FollowLevelEnum": "streams.models.FollowLevel",
         "NotificationReasonEnum": "streams.models.NotificationReason",
+        "TaskStatusEnum": "streams.models.TaskStatus",
+        "TicketStatusEnum": "streams.models.TicketStatus",
     },
 }
 

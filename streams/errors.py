@@ -21,6 +21,10 @@ class WorkForbidden(WorkError):
     """The user's role (or being a customer) does not allow this task or ticket action."""
 
 
+class WorkConflict(WorkError):
+    """The task's or ticket's state does not allow it now (already done, already closed)."""
+
+
 # --- milestones ------------------------------------------------------------------------------
 
 class MilestoneError(StreamsError):

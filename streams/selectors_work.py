@@ -217,6 +217,7 @@ def my_open_tasks(user: User, *, limit: int = MY_WORK_LIMIT) -> list[Task]:
     """The user's open tasks, overdue first, then by due date (undated last) and priority."""
     day = today()
     return list(Task.objects.filter(assignee=user, status__in=OPEN_TASK_STATES)
+                .select_related("assignee")
                 .annotate(late=Case(When(due_date__lt=day, then=Value(0)), default=Value(1),
                                     output_field=IntegerField()))
                 .order_by("late", F("due_date").asc(nulls_last=True), "-priority", "id")

@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from streams.errors import WorkError, WorkForbidden
+from streams.errors import WorkConflict, WorkError, WorkForbidden
 from streams.events import auto_follow, notify, notify_followers, record
 from streams.models import (
     Comment,
@@ -277,7 +277,7 @@ def task_set_status(*, task: Task, status: str, by: User | None) -> Task:
     task = _locked(task)
     before = task.status
     if before == status:
-        raise WorkError(_("The task is already “%(status)s”.")
+        raise WorkConflict(_("The task is already “%(status)s”.")
                         % {"status": TaskStatus(status).label}, field="status")
     task.status = status
     task.completed_at = timezone.now() if status == TaskStatus.DONE else None
@@ -477,7 +477,7 @@ def ticket_close(*, ticket: Ticket, by: User | None) -> Ticket:
     _require(by, "streams.change_ticket")
     ticket = _ticket_locked(ticket)
     if ticket.status == TicketStatus.CLOSED:
-        raise WorkError(_("This ticket is already closed."), field="status")
+        raise WorkConflict(_("This ticket is already closed."), field="status")
     before = _ticket_status(ticket, TicketStatus.CLOSED)
     record(subject=ticket, verb="closed", actor=by, before=before, after=TicketStatus.CLOSED)
     return ticket
@@ -488,7 +488,7 @@ def ticket_reopen(*, ticket: Ticket, by: User | None) -> Ticket:
     _require(by, "streams.change_ticket")
     ticket = _ticket_locked(ticket)
     if ticket.status != TicketStatus.CLOSED:
-        raise WorkError(_("Only a closed ticket can be reopened."), field="status")
+        raise WorkConflict(_("Only a closed ticket can be reopened."), field="status")
     before = _ticket_status(ticket, TicketStatus.OPEN)
     record(subject=ticket, verb="reopened", actor=by, before=before, after=TicketStatus.OPEN)
     return ticket

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from streams.errors import WorkError, WorkForbidden
+from streams.errors import WorkConflict, WorkError, WorkForbidden
 from streams.forms_work import (
     DUE_FILTERS,
     TASK_STATUS_FILTERS,
@@ -105,7 +105,14 @@ def _form_error(form, exc: WorkError) -> None:
 
 
 def _refusal_status(exc: WorkError) -> int:
-    return 403 if isinstance(exc, WorkForbidden) else 422
+    if isinstance(exc, WorkForbidden):
+        return 403
+    return 409 if isinstance(exc, WorkConflict) else 422
+
+
+def _swappable(request: HttpRequest, status: int) -> int:
+    """htmx swaps 2xx and 422 answers only (base.html): a conflict shown in place is a 422."""
+    return 422 if request.htmx and status == 409 else status
 
 
 def _first_error(form) -> str:
@@ -385,6 +392,7 @@ def _task_action_answer(request: HttpRequest, task: Task, *, status: int) -> Htt
     """After a status change or an assignment: the project's section, the task's header, or
     (no JavaScript) back to the page the form was on."""
     target = _target(request)
+    status = _swappable(request, status)
     if target == SECTION:
         return _section_response(request, subject_type_id=task.subject_type_id,
                                  subject_id=task.subject_id, status=status)
@@ -538,6 +546,7 @@ def _ticket_answer(request: HttpRequest, ticket: Ticket, *, part: str, status: i
                    **forms) -> HttpResponse:
     """HTMX: the part that changed (the thread also refreshes the header: the status moved);
     otherwise back to the ticket's page (or the page itself with the form's errors)."""
+    status = _swappable(request, status)
     if request.htmx:
         ticket = _ticket_or_404(ticket.pk)
         context = _ticket_context(request, ticket, **forms)
@@ -547,9 +556,10 @@ def _ticket_answer(request: HttpRequest, ticket: Ticket, *, part: str, status: i
             html += render_to_string(f"{template}#ticket-header", {**context, "oob": True},
                                      request=request)
         return HttpResponse(html, status=status)
-    if status != 200 and forms:
+    if status != 200:  # the page again, with the refusal (next to the field, or a message)
         return render(request, "streams/work/ticket_detail.html",
-                      _ticket_context(request, ticket, **forms), status=status)
+                      _ticket_context(request, _ticket_or_404(ticket.pk), **forms),
+                      status=status)
     return redirect("streams:ticket_detail", pk=ticket.pk)
 
 
@@ -645,11 +655,10 @@ def _ticket_state(request: HttpRequest, pk: int, *, close: bool) -> HttpResponse
             ticket_reopen(ticket=ticket, by=request.user)
     except WorkError as exc:
         messages.error(request, exc.message)
-        status = 409 if not isinstance(exc, WorkForbidden) else 403
+        status = _refusal_status(exc)
     else:
         messages.success(request, _("Ticket closed.") if close else _("Ticket reopened."))
-    return _ticket_answer(request, ticket, part="ticket-header",
-                          status=200 if request.htmx and status == 409 else status)
+    return _ticket_answer(request, ticket, part="ticket-header", status=status)
 
 
 @require_POST
