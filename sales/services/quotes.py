@@ -282,7 +282,8 @@ def _convert(quote: Quote, *, by: User | None) -> Order | None:
                 shipping_address=address_snapshot(customer, shipping=True),
                 discount_percent=quote.discount_percent, source=OrderSource.QUOTE, quote=quote,
                 currency=quote.currency), by=by)
-            transition_run(quote, "convert", by=None, data={"order": order.number})
+            transition_run(quote, "convert", by=by, check_role=False,
+                           data={"order": order.number})
     except (CatalogError, SalesError) as exc:
         quote.conversion_problem = getattr(exc, "message", str(exc))
         quote.save(update_fields=["conversion_problem", "updated_at"])
