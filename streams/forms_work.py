@@ -1,6 +1,6 @@
 """Forms of the tasks and tickets pages. They only parse input; streams.services.work
-validates and writes (its WorkError names the field its message goes next to). Text fields
-are not `required` here so the one message people read is the service's."""
+validates and writes (its WorkError names the field its message goes next to). Required text
+fields say what the service would say, in the same words."""
 
 from __future__ import annotations
 
@@ -42,7 +42,11 @@ def _priority_field() -> forms.TypedChoiceField:
 # Tasks
 # ---------------------------------------------------------------------------------------------
 class TaskForm(forms.Form):
-    title = forms.CharField(label=_("Title"), required=False, max_length=200)
+    # Prefixed: the form sits on other apps' pages (a programme's), beside their own fields.
+    prefix = "task"
+
+    title = forms.CharField(label=_("Title"), max_length=200,
+                            error_messages={"required": _("Give the task a title.")})
     description = forms.CharField(label=_("Description"), required=False, max_length=10_000,
                                   widget=forms.Textarea(attrs={"rows": 3}))
     due_date = forms.DateField(label=_("Due date"), required=False, widget=_DateInput)
@@ -58,7 +62,6 @@ class TaskForm(forms.Form):
             self.fields["milestone"].queryset = milestones
         if with_assignee:
             self.fields["assignee"] = _staff_field(_("Assignee"), empty_label=_("Nobody yet"))
-        self.fields["title"].widget.attrs["required"] = True  # marked; the service says why
 
     def edit_data(self) -> dict:
         return {key: self.cleaned_data[key] for key in
@@ -126,8 +129,9 @@ class TicketFilterForm(_ListFilterForm):
 # Tickets
 # ---------------------------------------------------------------------------------------------
 class MessageForm(forms.Form):
-    body = forms.CharField(label=_("Message"), required=False, max_length=10_000,
-                           widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(label=_("Message"), max_length=10_000,
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           error_messages={"required": _("Write your message.")})
 
 
 class PriorityForm(forms.Form):
@@ -140,12 +144,9 @@ class CustomerTicketForm(forms.Form):
     draws the choices; the view looks the value up among the customer's own)."""
 
     about = forms.CharField(label=_("About"), required=False, max_length=100)
-    title = forms.CharField(label=_("Subject"), required=False, max_length=200,
-                            help_text=_("In a few words: “Delivery date”, “Damaged parcel”…"))
-    body = forms.CharField(label=_("Message"), required=False, max_length=10_000,
-                           widget=forms.Textarea(attrs={"rows": 6}))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["title"].widget.attrs["required"] = True
-        self.fields["body"].widget.attrs["required"] = True
+    title = forms.CharField(label=_("Subject"), max_length=200,
+                            help_text=_("In a few words: “Delivery date”, “Damaged parcel”…"),
+                            error_messages={"required": _("Say what it is about.")})
+    body = forms.CharField(label=_("Message"), max_length=10_000,
+                           widget=forms.Textarea(attrs={"rows": 6}),
+                           error_messages={"required": _("Write your message.")})

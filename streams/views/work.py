@@ -210,8 +210,7 @@ def tasks_section_context(request: HttpRequest, *, subject_type_id: int, subject
                                           subject_id=subject_id)]
     staff = _staff_choices(assignable_staff()) if (can_add or can_change) else []
     if form is None and can_add:
-        form = TaskForm(milestones=_milestones_or_none(subject_type_id, subject_id),
-                        auto_id="id_task_%s")
+        form = TaskForm(milestones=_milestones_or_none(subject_type_id, subject_id))
     return {
         "rows": rows, "staff": staff, "statuses": TaskStatus.choices, "form": form,
         "can_add": can_add, "can_change": can_change,
@@ -298,8 +297,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
         raise Http404(exc.message) from exc
     in_section = _target(request) == SECTION
     form = TaskForm(request.POST if request.method == "POST" else None,
-                    milestones=_milestones_or_none(subject_type_id, subject_id),
-                    auto_id="id_task_%s" if in_section else "id_%s")
+                    milestones=_milestones_or_none(subject_type_id, subject_id))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -529,8 +527,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **forms) -> dict:
         "can_change": can_change,
         "staff": _staff_choices(assignable_staff()) if can_change else [],
         "priorities": Priority.choices,
-        "reply_form": forms.get("reply_form") or MessageForm(auto_id="id_reply_%s"),
-        "note_form": forms.get("note_form") or MessageForm(auto_id="id_note_%s"),
+        "reply_form": forms.get("reply_form") or MessageForm(prefix="reply"),
+        "note_form": forms.get("note_form") or MessageForm(prefix="note"),
         "open_form": forms.get("open_form", ""),
     }
 
@@ -565,7 +563,7 @@ def _ticket_answer(request: HttpRequest, ticket: Ticket, *, part: str, status: i
 
 def _ticket_message(request: HttpRequest, pk: int, *, internal: bool) -> HttpResponse:
     ticket = _ticket_or_404(pk)
-    form = MessageForm(request.POST, auto_id="id_note_%s" if internal else "id_reply_%s")
+    form = MessageForm(request.POST, prefix="note" if internal else "reply")
     status = 200
     if form.is_valid():
         try:

@@ -213,8 +213,9 @@ def test_adding_a_task_without_javascript_goes_back_to_the_programme(shop):
     site, seller = project(), staff("sales")
     client = client_for(shop, staff("manager"))
     response = client.post(f"{TASKS}new/", {
-        "subject_type": content_type_id(site), "subject_id": site.pk, "title": "Survey",
-        "priority": Priority.HIGH, "assignee": seller.pk, "due_date": "2030-01-31",
+        "subject_type": content_type_id(site), "subject_id": site.pk, "task-title": "Survey",
+        "task-priority": Priority.HIGH, "task-assignee": seller.pk,
+        "task-due_date": "2030-01-31",
         "next": project_url(site)}, follow=True)
     assert response.redirect_chain[-1][0] == project_url(site)
     assert "Task “Survey” added." in response.content.decode()
@@ -226,16 +227,16 @@ def test_adding_a_task_with_htmx_answers_the_section_and_keeps_input_on_error(sh
     site = project()
     client = client_for(shop, staff("manager"))
     data = {"subject_type": content_type_id(site), "subject_id": site.pk,
-            "priority": Priority.NORMAL, "description": "Ask three firms",
+            "task-priority": Priority.NORMAL, "task-description": "Ask three firms",
             "next": project_url(site)}
-    refused = client.post(f"{TASKS}new/", {**data, "title": " "}, HTTP_HX_REQUEST="true",
+    refused = client.post(f"{TASKS}new/", {**data, "task-title": " "}, HTTP_HX_REQUEST="true",
                           HTTP_HX_TARGET="tasks-section")
     assert refused.status_code == 422
     html = refused.content.decode()
     assert html.lstrip().startswith('<section class="card tasks-section" id="tasks-section"')
     assert "Give the task a title." in html and "Ask three firms" in html
     assert not Task.objects.exists()
-    added = client.post(f"{TASKS}new/", {**data, "title": "Survey"}, HTTP_HX_REQUEST="true",
+    added = client.post(f"{TASKS}new/", {**data, "task-title": "Survey"}, HTTP_HX_REQUEST="true",
                         HTTP_HX_TARGET="tasks-section")
     assert added.status_code == 200 and "Survey" in added.content.decode()
     assert 'hx-swap-oob="innerHTML:#messages"' in added.content.decode()
@@ -245,7 +246,7 @@ def test_a_task_cannot_be_put_on_something_that_is_not_tracked(shop):
     client = client_for(shop, staff("manager"))
     manager = staff("manager")
     response = client.post(f"{TASKS}new/", {"subject_type": content_type_id(manager),
-                                            "subject_id": manager.pk, "title": "x"})
+                                            "subject_id": manager.pk, "task-title": "x"})
     assert response.status_code == 404
     assert not Task.objects.exists()
 
@@ -270,8 +271,8 @@ def test_status_and_assignment_from_the_section(shop):
 
 
 @pytest.mark.parametrize(("role", "url", "data", "allowed"), [
-    ("sales", "new/", {"title": "x"}, True),
-    ("accountant", "new/", {"title": "x"}, False),
+    ("sales", "new/", {"task-title": "x"}, True),
+    ("accountant", "new/", {"task-title": "x"}, False),
     ("warehouse", "{pk}/status/", {"status": "done"}, True),
     ("accountant", "{pk}/status/", {"status": "done"}, False),
     ("accountant", "{pk}/assign/", {"assignee": ""}, False),
@@ -370,13 +371,13 @@ def test_a_task_page_edits_it_and_refuses_bad_input_next_to_the_field(shop):
     client = client_for(shop, manager)
     page = client.get(f"{TASKS}{slab.pk}/")
     assert page.status_code == 200 and "Before rain" in page.content.decode()
-    refused = client.post(f"{TASKS}{slab.pk}/", {"title": "", "priority": Priority.NORMAL,
-                                                 "description": "Keep me"})
+    refused = client.post(f"{TASKS}{slab.pk}/", {"task-title": "", "task-priority": "20",
+                                                 "task-description": "Keep me"})
     assert refused.status_code == 422
     html = refused.content.decode()
-    assert 'id="id_title_error"' in html and "Keep me" in html
-    client.post(f"{TASKS}{slab.pk}/", {"title": "Pour it", "priority": Priority.HIGH,
-                                       "description": "", "due_date": "2030-05-01"})
+    assert 'id="id_task-title_error"' in html and "Keep me" in html
+    client.post(f"{TASKS}{slab.pk}/", {"task-title": "Pour it", "task-priority": Priority.HIGH,
+                                       "task-description": "", "task-due_date": "2030-05-01"})
     slab.refresh_from_db()
     assert (slab.title, slab.priority, str(slab.due_date)) == ("Pour it", Priority.HIGH,
                                                                "2030-05-01")

@@ -162,7 +162,7 @@ def test_a_staff_reply_emails_the_customer_and_marks_the_ticket_answered(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(shop, seller).post(f"{STAFF_TICKETS}{ticket.pk}/reply/",
-                                                 {"body": "It ships on Monday."})
+                                                 {"reply-body": "It ships on Monday."})
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.ANSWERED
@@ -189,7 +189,7 @@ def test_a_mail_server_that_is_down_never_fails_the_reply(
     monkeypatch.setattr("streams.services.work.send_mail", refuse)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(shop, staff("sales")).post(f"{STAFF_TICKETS}{ticket.pk}/reply/",
-                                                         {"body": "On its way."})
+                                                         {"reply-body": "On its way."})
     assert response.status_code == 302
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.ANSWERED
     assert Comment.objects.get().body == "On its way."
@@ -202,9 +202,9 @@ def test_an_empty_reply_is_refused_next_to_the_field_and_changes_nothing(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(shop, staff("sales")).post(f"{STAFF_TICKETS}{ticket.pk}/reply/",
-                                                         {"body": "   "})
+                                                         {"reply-body": "   "})
     assert response.status_code == 422
-    assert 'id="id_reply_body_error"' in response.content.decode()
+    assert 'id="id_reply-body_error"' in response.content.decode()
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.OPEN
     assert not Comment.objects.exists() and not mail.outbox
 
@@ -289,7 +289,7 @@ def test_replying_needs_the_right_to_change_tickets(shop, role, allowed):
     ticket = raise_ticket(paul, order)
     client = client_for(shop, staff(role))
     assert client.get(f"{STAFF_TICKETS}{ticket.pk}/").status_code == 200, "every role reads"
-    for url, data in (("reply/", {"body": "Hello"}), ("note/", {"body": "Hm"}),
+    for url, data in (("reply/", {"reply-body": "Hello"}), ("note/", {"note-body": "Hm"}),
                       ("close/", {})):
         response = client.post(f"{STAFF_TICKETS}{ticket.pk}/{url}", data)
         assert (response.status_code in (200, 302)) is allowed, url
