@@ -189,9 +189,16 @@ def task_create(*, subject: Model, title: str, by: User | None, description: str
                 priority: int = Priority.NORMAL, milestone: Milestone | None = None) -> Task:
     """A task on `subject` (a tracked object). The creator follows it; an assignee is told."""
     _require(by, "streams.add_task")
-    if tracking_for(type(subject)) is None or isinstance(subject, (Task, Ticket)):
+    tracking = tracking_for(type(subject))
+    if tracking is None or isinstance(subject, (Task, Ticket)):
         raise WorkError(_("Tasks can be added to projects, orders and other tracked objects "
                           "only."), field="subject")
+    meta = tracking.model._meta
+    if by is not None and not by.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
+        # Work on something the role may not even open (an accountant's invoice for the
+        # warehouse) is refused: the task would show what the page hides.
+        raise WorkForbidden(_("Your role cannot open this object, so it cannot get tasks "
+                              "from you."), field="subject")
     ct_id = content_type_id(subject)
     task = Task.objects.create(
         subject_type_id=ct_id, subject_id=subject.pk, subject_label=subject_label(subject),

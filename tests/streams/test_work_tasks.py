@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,6 +26,8 @@ from streams.models import (
 )
 from streams.services.work import task_assign, task_delete, task_set_status, task_update
 from streams.subjects import content_type_id
+from tenants.accounts.models import User
+from tests.conftest import PASSWORD
 from tests.streams.work_support import (  # noqa: F401 (in_shop is a fixture)
     client_for,
     in_shop,
@@ -382,3 +385,13 @@ def test_a_task_page_edits_it_and_refuses_bad_input_next_to_the_field(shop):
     assert (slab.title, slab.priority, str(slab.due_date)) == ("Pour it", Priority.HIGH,
                                                                "2030-05-01")
     assert client.get(f"{TASKS}999999/").status_code == 404
+
+
+
+def test_no_task_on_something_the_user_may_not_open():
+    clerk = User.objects.create_user("tasks-only@staff.test", PASSWORD, is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="add_task"))
+    clerk = User.objects.get(pk=clerk.pk)  # fresh permission cache
+    with pytest.raises(WorkForbidden, match="cannot open"):
+        task(project(), by=clerk)
+    assert not Task.objects.exists()
