@@ -339,3 +339,15 @@ def test_another_shops_staff_and_customers_never_reach_a_ticket(shop, other_shop
         assert "Alpha's question" not in intruder.get(STAFF_TICKETS).content.decode()
         assert intruder.get(f"/api/v1/tickets/{ticket.pk}/").status_code == 404
         assert not Ticket.objects.exists()
+
+
+def test_a_reply_with_htmx_answers_the_thread_and_the_new_status(shop):
+    paul, order = customer_with_order()
+    ticket = raise_ticket(paul, order)
+    response = client_for(shop, staff("sales")).post(
+        f"{STAFF_TICKETS}{ticket.pk}/reply/", {"reply-body": "Packed today."},
+        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ticket-thread")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="ticket-thread"')
+    assert "Packed today." in html and "Reply sent" in html
+    assert 'id="ticket-header" hx-swap-oob="true"' in html and "badge-answered" in html
