@@ -352,6 +352,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationReasonEnum": "streams.models.NotificationReason",
         "TaskStatusEnum": "streams.models.TaskStatus",
         "TicketStatusEnum": "streams.models.TicketStatus",
+        "MilestoneStatusEnum": "streams.models.MilestoneStatus",
     },
 }
 
