@@ -105,7 +105,8 @@ class EventSerializer(serializers.Serializer):
         "What happened: a transition's name (`confirm`, `ship`, `issue`, `settle`…) or an "
         "event such as `created`, `placed`, `refund`, `stock_adjusted`."))
     verb_label = serializers.CharField(help_text=gettext_lazy("The same, in words."))
-    subject_type = serializers.CharField(help_text=gettext_lazy("e.g. `sales.order`."))
+    subject_type = serializers.CharField(source="subject_kind",
+                                         help_text=gettext_lazy("e.g. `sales.order`."))
     subject_id = serializers.IntegerField()
     subject_label = serializers.CharField(help_text=gettext_lazy(
         "The object's name when the event happened, e.g. “Order C-2026-00042”."))
@@ -130,14 +131,12 @@ class EventSerializer(serializers.Serializer):
         return IMPORTANCE_NAMES.get(event.importance, "normal")
 
     def to_representation(self, event: Event) -> dict:
-        data = super().to_representation(event)
+        # The words come from the subject's registration, as on the dashboard's rows.
         row = event_row(event)
         tracking = tracking_for_type(event.subject_type_id)
-        data.update({
-            "verb_label": row["what"], "actor_label": row["who"], "detail": row["detail"],
-            "subject_type": kind_key(tracking) if tracking else "",
-        })
-        return data
+        event.verb_label, event.actor_label, event.detail = row["what"], row["who"], row["detail"]
+        event.subject_kind = kind_key(tracking) if tracking else ""
+        return super().to_representation(event)
 
 
 EVENT_EXAMPLE = {
