@@ -136,8 +136,12 @@ def _comments_answer(request: HttpRequest, ct: int, pk: int, *, error: dict | No
                    "next_url": _next_value(request), "comment_error": error}
         response = _partial(request, "streams/_comments.html", context,
                             status=422 if error else 200)
-        if not error:  # the timeline beside it has a new event
-            trigger_client_event(response, "streams:changed")
+        if not error:
+            # Commenting made the author a follower: the follow box beside says so.
+            response.content += render_to_string("streams/_follow_button.html",
+                                                  {**context, "oob": True}, request=request
+                                                  ).encode()
+            trigger_client_event(response, "streams:changed")  # the timeline has a new event
         return response
     if error:
         return render(request, "streams/social/comment_form.html",

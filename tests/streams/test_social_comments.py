@@ -54,6 +54,9 @@ def test_staff_comment_and_reply_from_the_page_with_and_without_htmx(shop):
     assert "Called her." in html and "She calls back at 5." in html
     assert 'class="comment-replies"' in html
     assert "Comment posted." in html  # the toast, out of band
+    # The author follows the customer now: the follow box beside says so (out of band).
+    assert f'id="follow-{url_of(marie)[0]}-{marie.pk}" class="follow-box" hx-swap-oob="true"' in html
+    assert "Following" in html
     assert "streams:changed" in response["HX-Trigger"]  # the timeline beside it reloads
     reply = Comment.objects.latest("id")
     assert reply.parent_id == root.pk
