@@ -38,9 +38,9 @@ class MilestoneForm(forms.Form):
                                   "Choose someone from the list: this person is not active "
                                   "staff of the shop.")})
     planned_start = forms.DateField(label=_("Planned start"), required=False, widget=_DateInput)
-    planned_end = forms.DateField(label=_("Planned end"), required=False, widget=_DateInput,
-                                  help_text=_("Past this day, an unfinished milestone is "
-                                              "marked delayed and its owner is told."))
+    # Hints of fields in a row are printed under the row (streams/milestones/_fields.html):
+    # under one field they would push it out of line with its neighbours.
+    planned_end = forms.DateField(label=_("Planned end"), required=False, widget=_DateInput)
     actual_start = forms.DateField(label=_("Actual start"), required=False, widget=_DateInput)
     actual_end = forms.DateField(label=_("Actual end"), required=False, widget=_DateInput)
     progress = forms.IntegerField(label=_("Progress (%)"), required=False, min_value=0,
@@ -53,9 +53,7 @@ class MilestoneForm(forms.Form):
         help_text=_("Completing the milestone issues the instalment invoice, e.g. 35 at the "
                     "foundations, 35 at the roof, 25 at completion, 5 at handover. Leave "
                     "empty for a milestone that bills nothing."))
-    position = forms.IntegerField(label=_("Position"), required=False, min_value=0,
-                                  help_text=_("Order on the schedule; a new milestone goes "
-                                              "last."))
+    position = forms.IntegerField(label=_("Position"), required=False, min_value=0)
     description = forms.CharField(label=_("Description"), required=False, max_length=5000,
                                   widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -593,6 +593,8 @@ def _mark_overdue(*, pk: int, today: date) -> bool:
 def _field_label(name: str) -> str:
     if name == "bill_percent":
         return _("Billed share")
+    if name == "progress":
+        return _("Progress")
     return str(Milestone._meta.get_field(name).verbose_name).capitalize()
 
 

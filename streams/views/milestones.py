@@ -142,15 +142,20 @@ class Chart:
     ticks: list[dict]
     links: list[dict]
     today_x: float | None
+    today_anchor: str
     undated: int
     start: date
     end: date
 
 
+TICK_MIN_GAP = 70  # px between two month labels ("Sep 2026"), so they never overlap
+
+
 def _ticks(start: date, end: date, x_of) -> list[dict]:
-    """First days of months (every 1, 3 or 12 of them, as the span asks) across the chart."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    step = 1 if months <= 12 else 3 if months <= 36 else 12
+    """First days of months across the chart: every 1, 2, 3, 6 or 12 of them, the fewest
+    that keep the labels apart."""
+    month_px = CHART_W * 30.44 / ((end - start).days + 1)
+    step = next((n for n in (1, 2, 3, 6) if month_px * n >= TICK_MIN_GAP), 12)
     day = date(start.year, start.month, 1)
     ticks = []
     while day <= end:
@@ -210,9 +215,13 @@ def timeline_chart(milestones: list[Milestone], today: date) -> Chart | None:
                 links.append({"d": f"M{x1},{y1} H{round(x1 + 6, 1)} V{y2} H{x2}"})
     height = AXIS_H + len(dated) * ROW_H + 8
     today_x = x_of(today) if start <= today <= end else None
+    # "Today" reads leftwards near the right edge, so it is never cut off.
+    today_anchor = "end" if today_x is not None and today_x > CHART_LABEL_W + CHART_W - 40 \
+        else "start"
     return Chart(width=CHART_LABEL_W + CHART_W + 10, height=height, left=CHART_LABEL_W,
                  right=CHART_LABEL_W + CHART_W, bars=bars, ticks=_ticks(start, end, x_of),
-                 links=links, today_x=today_x, undated=len(milestones) - len(dated),
+                 links=links, today_x=today_x, today_anchor=today_anchor,
+                 undated=len(milestones) - len(dated),
                  start=start, end=end)
 
 
@@ -263,6 +272,8 @@ def milestones_section_context(request: HttpRequest, *, subject: Model, next_url
     return {
         "request": request, "rows": rows, "board": board, "billing": billing,
         "chart": timeline_chart(board.milestones, today),
+        # Budgets are a programme's matter; an order's schedule rarely has any: no column then.
+        "show_costs": bool(board.budget or board.actual_cost),
         "schedule_left": HUNDRED - board.schedule_total,
         "subject_label": subject_label(subject), "subject_type_id": subject_type_id,
         "subject_id": subject.pk, "next": next_url, "form": form, "can_add": can_add,
