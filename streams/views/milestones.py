@@ -25,6 +25,7 @@ from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from streams.errors import (
     MilestoneBillingRefused,
@@ -450,17 +451,20 @@ def milestone_transition_view(request: HttpRequest, pk: int, action: str) -> Htt
             messages.info(request, _("Invoice %(number)s issued for this instalment.")
                           % {"number": milestone.billed_reference})
     target = _target(request)
+    if target and status == 200 and (target == "milestone-header" or milestone.billed_reference):
+        # The whole page changed (the edit form's progress and dates; an order's invoices
+        # card once the instalment is issued): reload it, the message waits in the session.
+        return HttpResponseClientRefresh()
     if target == "milestones-section":
         subject = _subject_or_404(request, milestone.subject_type_id, milestone.subject_id)
         # HTMX swaps 2xx and 422 only: every refusal answers 422 with the reason shown.
         return _section_response(request, subject=subject, status=200 if status == 200 else 422)
     milestone = _milestone_or_404(request, pk)
-    if target == "milestone-header":
+    if target == "milestone-header":  # a refusal: the header says why
         context = _detail_context(request, milestone,
                                   open_action=action if status == 422 else "")
         return HttpResponse(render_to_string(f"{DETAIL}#milestone-header", context,
-                                             request=request),
-                            status=200 if status == 200 else 422)
+                                             request=request), status=422)
     if status == 200:
         return redirect(_next_url(request, reverse("streams:milestone_detail", args=[pk])))
     return render(request, DETAIL, _detail_context(request, milestone,

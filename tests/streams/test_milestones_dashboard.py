@@ -159,8 +159,19 @@ def test_a_transition_button_works_with_and_without_htmx_and_refusals_say_why(
     response = owner_client.post(reverse("streams:milestone_transition",
                                          args=[works.pk, "complete"]), **HTMX)
     body = response.content.decode()
-    assert response.status_code == 200 and body.lstrip().startswith('<section class="card milestones')
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<section class="card milestones')
     assert 'badge-completed' in body and "now completed" in body
+
+    header = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "milestone-header"}
+    scaffolding = a_milestone(project, "Scaffolding")
+    response = owner_client.post(reverse("streams:milestone_transition",
+                                         args=[scaffolding.pk, "delay"]), **header)
+    assert response.status_code == 200 and response["HX-Refresh"] == "true", "its whole page"
+    response = owner_client.post(reverse("streams:milestone_transition",
+                                         args=[scaffolding.pk, "delay"]), **header)
+    assert response.status_code == 422 and "is delayed: “Mark delayed” is not possible" in \
+        response.content.decode()
 
     other = a_milestone(project, "Other works")
     seller = login(shop_client, shop, staff("sales"))
