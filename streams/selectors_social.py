@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from streams.errors import SocialForbidden, SocialNotFound
-from streams.models import Comment, Follow, Notification, NotificationReason
+from streams.models import Comment, Follow, Importance, Notification, NotificationReason
 from streams.subjects import Tracking, tracked, tracking_for_type
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def notification_row(notification: Notification, url_for) -> dict[str, Any]:
         "after": str(states.get(event.after, event.after)) if event.after else "",
         "message": event.message,
         "at": event.at,
-        "important": event.importance >= 30,
+        "important": event.importance >= Importance.HIGH,
         "open_url": url_for(notification),
     }
 
