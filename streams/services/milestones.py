@@ -471,10 +471,14 @@ def _transition(*, milestone: Milestone, action: str, by: User | None, message: 
     method = getattr(milestone, action, None)
     label = _label(action)
     if action not in ACTIONS or not can_proceed(method, check_conditions=False):
-        raise MilestoneTransitionRefused(
-            _("“%(name)s” is %(state)s: “%(action)s” is not possible now.") % {
-                "name": milestone.name, "state": _state(milestone), "action": label},
-            action=action, state=milestone.status, allowed=milestone_actions(milestone, by))
+        allowed = milestone_actions(milestone, by)
+        message = _("“%(name)s” is %(state)s: “%(action)s” is not possible now.") % {
+            "name": milestone.name, "state": _state(milestone), "action": label}
+        if allowed:
+            message += " " + _("Possible now: %(actions)s.") % {
+                "actions": ", ".join(f"“{_label(a)}”" for a in allowed)}
+        raise MilestoneTransitionRefused(message, action=action, state=milestone.status,
+                                         allowed=allowed)
     # django-fsm's has_transition_perm() also checks the conditions: the role is checked
     # alone here, so a manager waiting on dependencies is told that, not that they may not.
     if by is not None and not method._django_fsm.has_transition_perm(milestone,
