@@ -18,7 +18,7 @@ from django.db.models import Model, Prefetch, QuerySet
 from django_fsm import Transition
 
 from streams.models import Event, Milestone, MilestoneStatus
-from streams.subjects import content_type_id, label_for_type, subject_url, tracked
+from streams.subjects import content_type_id, subject_url, tracked
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -49,13 +49,6 @@ _TRANSITIONS = _transitions()
 # ---------------------------------------------------------------------------------------------
 # Subjects
 # ---------------------------------------------------------------------------------------------
-def subject_kind(label_or_type: str | int) -> str:
-    """"sales.order" for a model label or a content type id of this shop ("" if unknown)."""
-    if isinstance(label_or_type, int) or str(label_or_type).isdigit():
-        return label_for_type(int(label_or_type))
-    return str(label_or_type).strip().lower()
-
-
 def subject_model(kind: str) -> type[Model] | None:
     """The tracked model of a kind that takes milestones, or None."""
     if kind not in MILESTONE_SUBJECTS:
@@ -74,10 +67,6 @@ def subject_get(*, kind: str, pk: Any) -> Model | None:
     except (TypeError, ValueError):
         return None
     return model._default_manager.filter(pk=pk).first()
-
-
-def subject_of(milestone: Milestone) -> Model | None:
-    return subject_get(kind=label_for_type(milestone.subject_type_id), pk=milestone.subject_id)
 
 
 def may_view_subject(user: User, kind: str) -> bool:
