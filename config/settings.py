@@ -343,6 +343,7 @@ SPECTACULAR_SETTINGS = {
         "QuoteSourceEnum": "sales.models.QuoteSource",
         "OrderSourceEnum": "sales.models.OrderSource",
         "CustomerKindEnum": "sales.models.CustomerKind",
+        "CustomerStateEnum": "sales.models.CustomerState",
         "InvoiceKindEnum": "billing.models.DocumentKind",
         "InvoiceStatusEnum": "billing.models.InvoiceStatus",
         "PaymentStatusEnum": "billing.models.PaymentStatus",
