@@ -42,6 +42,9 @@ def test_follow_mention_inbox_and_tombstone(e2e_server, open_page, shot):
     shop_url = e2e_server.shop_url(subdomain)
     customer_page = f"{shop_url}/dashboard/sales/customers/{marie.pk}/"
 
+    def settled(page) -> None:
+        expect(page.locator(".htmx-request, .htmx-settling, .htmx-added")).to_have_count(0)
+
     # The manager follows the customer: the box swaps in place; the level changes on select.
     manager = open_page()
     sign_in(manager, shop_url, "max.manager@staff.test")
@@ -49,8 +52,10 @@ def test_follow_mention_inbox_and_tombstone(e2e_server, open_page, shot):
     manager.get_by_role("button", name="Follow", exact=True).click()
     level = manager.get_by_label("Following")
     expect(level).to_have_value("all")
+    settled(manager)  # htmx wires the swapped box up as it settles; a change before is lost
     level.select_option("important")
     expect(manager.locator("#messages")).to_contain_text("important changes only")
+    settled(manager)
     level.select_option("all")
     expect(manager.locator("#messages")).to_contain_text("you will hear about everything")
 
@@ -101,5 +106,7 @@ def test_follow_mention_inbox_and_tombstone(e2e_server, open_page, shot):
     expect(comments).to_contain_text("This comment was deleted.")
     expect(comments).to_contain_text("she is fine with Tuesday")
     expect(comments).not_to_contain_text("call her")
+    # The history on the same page follows without a reload: the excerpt is gone there too.
+    expect(seller.locator(".streams-timeline")).not_to_contain_text("call her")
     shot(seller, "tombstone")
     assert not seller.js_errors and not manager.js_errors
