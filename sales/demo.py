@@ -1,6 +1,7 @@
 """Demo sales for `manage.py seed_demo` (run in the demo shop's schema after the catalog's):
 customers (people and companies, one with a storefront account), orders in every state and
-quotes at every step, all made through the services. Does nothing if the shop has customers."""
+quotes at every step, all made through the services. Does nothing if the shop has customers.
+The off-plan sale of a lot with its billing schedule is seeded apart (`seed_lot_sale`), once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from catalog.models import BaseProduct
-from sales.models import Customer, ShippingMethod
+from sales.models import Customer, Order, OrderStatus, ShippingMethod
 from sales.services.carts import cart_add, cart_get_or_create
 from sales.services.checkout import CheckoutInput, checkout_place_order
 from sales.services.customers import address_save, customer_create, customer_register
@@ -22,11 +23,21 @@ from sales.services.quotes import (
     quote_line_input,
     quote_send,
 )
+from streams.errors import MilestoneBillingRefused
+from streams.models import Milestone
+from streams.services.milestones import milestone_complete, milestone_create
+from streams.subjects import content_type_id
 from tenants.accounts.models import User
 
 DEMO_CUSTOMER = "client@demo.example"
 DEMO_CUSTOMER_PASSWORD = "demo-password-2026"
 BASE_URL = "http://demo.localhost:8000"
+# The lot the demo customer buys off-plan, and its billing schedule: the classic French
+# instalments (35 % at the foundations, 70 % at the roof, 95 % at completion, 100 % at
+# handover), as shares of the order, with their planned ends in days from today.
+LOT_SALE = "JDL-B03"
+LOT_SCHEDULE = [("Foundations", "35", -150), ("Roof on", "35", 45),
+                ("Building completed", "25", 240), ("Handover of the keys", "5", 300)]
 
 PEOPLE = [
     ("Camille", "Martin", "camille.martin@example.fr", "8 rue Crébillon", "44000", "Nantes"),
@@ -61,7 +72,7 @@ def _order(customer: Customer, lines: list[tuple[str, str]], *, shipping: str = 
 
 def seed() -> int:
     if Customer.objects.exists() or not BaseProduct.objects.exists():
-        return 0
+        return seed_lot_sale()
     owner = User.objects.filter(is_staff=True).order_by("pk").first()
     customers = []
     for first, last, email, line1, postal_code, city in PEOPLE:
@@ -120,4 +131,45 @@ def seed() -> int:
         quote_line_input(product=BaseProduct.objects.get(sku="BK-ROAD-56"), quantity="2")])
     quote_send(quote=declined, by=owner, base_url=BASE_URL)
     quote_decline(quote=declined, reason="Found a cheaper offer elsewhere.")
-    return len(customers) + 6 + 4
+    return len(customers) + 6 + 4 + seed_lot_sale()
+
+
+def seed_lot_sale() -> int:
+    """The demo customer buys lot LOT_SALE off-plan: a quote accepted online becomes an order,
+    confirmed, with its billing schedule. The foundations are done: their milestone is
+    completed, which invoices the first 35 % (billing, through streams' signal) — unless the
+    shop's legal identity is incomplete (a fresh demo shop's is), when billing refuses and the
+    milestone stays planned for staff to complete once it is filled in. Once per shop: does
+    nothing when the lot was already sold or the schedule exists."""
+    account = Customer.objects.filter(user__email=DEMO_CUSTOMER).first()
+    lot = BaseProduct.objects.filter(sku=LOT_SALE).first()
+    owner = User.objects.filter(is_staff=True).order_by("pk").first()
+    if account is None or lot is None or owner is None:
+        return 0
+    order = (Order.objects.filter(lines__product=lot).exclude(status=OrderStatus.CANCELLED)
+             .first())
+    created = 0
+    if order is None:
+        quote = quote_create(customer=account, by=owner, data={
+            "valid_until": timezone.localdate() + timedelta(days=30),
+            "terms": "Off-plan sale (VEFA): paid in instalments as the building progresses."},
+            lines=[quote_line_input(product=lot, quantity="1")])
+        quote_send(quote=quote, by=owner, base_url=BASE_URL)
+        order = quote_accept(quote=quote, name="Chloé Petit", accept_terms=True, ip="127.0.0.1")
+        if order is None:  # the lot was not available after all: no sale, no schedule
+            return 1
+        order_transition(order=order, action="confirm", by=owner)
+        created += 2
+    if Milestone.objects.filter(subject_type_id=content_type_id(Order),
+                                subject_id=order.pk).exists():
+        return created
+    today = timezone.localdate()
+    milestones = [milestone_create(subject=order, by=owner, data={
+        "name": name, "bill_percent": Decimal(share), "planned_end": today + timedelta(days=end),
+        "planned_start": today + timedelta(days=end - 90)})
+        for name, share, end in LOT_SCHEDULE]
+    try:
+        milestone_complete(milestone=milestones[0], by=owner)
+    except MilestoneBillingRefused:
+        pass  # the refusal rolled back alone (its own savepoint): the milestone stays planned
+    return created + len(milestones)

@@ -19,6 +19,10 @@ class StreamsConfig(AppConfig):
         "warehouse": _WORK,
         "accountant": ["streams.view_milestone", "streams.view_task", "streams.view_ticket"],
     }
+    # Demo data for `manage.py seed_demo` (after catalog's and sales'), and the login it adds.
+    demo_seed = "streams.demo.seed"
+    demo_logins = ["Shop manager login: manon@demo.example / demo-password-2026  on the demo "
+                   "shop (milestones, tasks and a ticket in My work)"]
 
     def ready(self) -> None:
         from django_fsm.signals import post_transition
