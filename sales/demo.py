@@ -37,7 +37,7 @@ BASE_URL = "http://demo.localhost:8000"
 # handover), as shares of the order, with their planned ends in days from today.
 LOT_SALE = "JDL-B03"
 LOT_SCHEDULE = [("Foundations", "35", -150), ("Roof on", "35", 45),
-                ("Building completed", "25", 240), ("Handover of the keys", "5", 300)]
+                ("Building completed", "25", 330), ("Handover of the keys", "5", 420)]
 
 PEOPLE = [
     ("Camille", "Martin", "camille.martin@example.fr", "8 rue Crébillon", "44000", "Nantes"),

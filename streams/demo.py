@@ -54,8 +54,9 @@ MILESTONES = {
     "foundations": ("Earthworks and foundations", -240, -150, "420000", "436500"),
     "structure": ("Structure and roof", -150, 45, "980000", "610000"),
     "utilities": ("Utility connections", -90, -10, "65000", "12000"),
-    "interiors": ("Interior finishes", 45, 240, "720000", "0"),
-    "handover": ("Handover to the buyers", 240, 300, "40000", "0"),
+    "interiors": ("Interior finishes", 45, 330, "720000", "0"),
+    # The programme's delivery date in catalog's demo is 420 days away.
+    "handover": ("Handover to the buyers", 330, 420, "40000", "0"),
 }
 DEPENDENCIES = {"structure": ["foundations"], "utilities": ["foundations"],
                 "interiors": ["structure", "utilities"], "handover": ["interiors"]}
