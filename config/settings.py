@@ -115,6 +115,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # First, so every answer carries the policy, even "no shop here" and refusals.
+    "tenants.security.ContentSecurityPolicyMiddleware",
     "tenants.middleware.ShopMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

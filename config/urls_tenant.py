@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from catalog.views.images import tenant_media
@@ -39,9 +39,10 @@ urlpatterns = [
     # The schema and its docs describe the API, not a shop's data: readable without a token.
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]),
          name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema",
-                                                     permission_classes=[AllowAny]),
-         name="api_docs"),
+    # The split view serves Swagger UI's init script as a file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(
+        url_name="api_schema", permission_classes=[AllowAny],
+        template_name="api/swagger_ui.html"), name="api_docs"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
     # This shop's uploaded files only (MEDIA_ROOT/<schema>/...). A CDN or object storage can

@@ -122,14 +122,8 @@ def _buttons(milestone: Milestone, user, url_prefix: str, *, deps_done: bool) ->
 # ---------------------------------------------------------------------------------------------
 # The timeline, drawn server-side as SVG
 # ---------------------------------------------------------------------------------------------
-# Colours of the UI's status badges (tokens.css): stroke, fill.
-STATUS_COLOURS = {
-    MilestoneStatus.PLANNED: ("var(--info)", "var(--info-soft)"),
-    MilestoneStatus.IN_PROGRESS: ("var(--warning)", "var(--warning-soft)"),
-    MilestoneStatus.COMPLETED: ("var(--success)", "var(--success-soft)"),
-    MilestoneStatus.DELAYED: ("var(--danger)", "var(--danger-soft)"),
-    MilestoneStatus.CANCELLED: ("var(--ink-muted)", "var(--neutral-soft)"),
-}
+# Bars take the colours of the UI's status badges from classes (chart-bar-<status> in
+# milestones.css): the Content-Security-Policy forbids style attributes.
 CHART_LABEL_W, CHART_W, ROW_H, AXIS_H, BAR_H = 190, 570, 28, 30, 14
 
 
@@ -193,11 +187,10 @@ def timeline_chart(milestones: list[Milestone], today: date) -> Chart | None:
         x, right = x_of(first), x_of(last + timedelta(days=1))
         width = max(right - x, 3.0)
         y = AXIS_H + index * ROW_H + (ROW_H - BAR_H) / 2
-        stroke, fill = STATUS_COLOURS.get(milestone.status, STATUS_COLOURS["planned"])
         rows[milestone.pk] = (x, x + width, y + BAR_H / 2)
         name = milestone.name if len(milestone.name) <= 26 else f"{milestone.name[:25]}…"
         bars.append({
-            "x": x, "y": y, "w": round(width, 1), "h": BAR_H, "stroke": stroke, "fill": fill,
+            "x": x, "y": y, "w": round(width, 1), "h": BAR_H, "status": milestone.status,
             "done_w": round(width * milestone.progress / 100, 1),
             "label": name, "label_y": round(y + BAR_H - 3, 1),
             "cancelled": milestone.status == MilestoneStatus.CANCELLED,

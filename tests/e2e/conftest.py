@@ -219,3 +219,39 @@ def shot(request) -> Callable[..., Path]:
         return save_screenshot(page, f"{_test_slug(request)}-{step}")
 
     return take
+
+
+# ---------------------------------------------------------------------------------------------
+# Content-Security-Policy: a journey fails if the browser blocked anything on the way
+# ---------------------------------------------------------------------------------------------
+# Playwright's init scripts and bindings are injected through the DevTools protocol, outside
+# the page's policy, so the listener itself is never blocked.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline code"}`
+                        + ` on ${e.documentURI} (${e.sourceFile || "?"}:${e.lineNumber})`);
+}, true);
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(monkeypatch) -> Iterator[list[str]]:
+    """Every browser context of the test reports what the page's policy blocked (an inline
+    script, a style attribute, a form posted elsewhere...); any report fails the test."""
+    from playwright.sync_api import Browser
+
+    violations: list[str] = []
+    new_context = Browser.new_context
+
+    def report(message: str) -> None:  # a plain function: Playwright tags what it exposes
+        violations.append(message)
+
+    def reporting_context(self, **options):
+        context = new_context(self, **options)
+        context.expose_function("__cspViolation", report)
+        context.add_init_script(_CSP_LISTENER)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", reporting_context)
+    yield violations
+    assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
