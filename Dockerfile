@@ -28,11 +28,12 @@ RUN DEBUG=0 SECRET_KEY=build-only-not-a-secret BASE_DOMAIN=build.invalid \
     DATABASE_URL=postgres://build@localhost/build \
     python manage.py collectstatic --noinput --verbosity 0
 
-# Never run as root. The app writes only to /data (media uploads) and /tmp (beat schedule); a volume
-# mounted on /data starts with this ownership.
+# Never run as root. The app writes only to /data (media uploads, private documents) and /tmp
+# (beat schedule). Each directory compose mounts a volume on must exist here: a new named volume
+# takes the ownership of the image's directory, and one Docker creates itself belongs to root.
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/app \
         --shell /usr/sbin/nologin app \
- && mkdir -p /data/media \
+ && mkdir -p /data/media /data/private \
  && chown -R app:app /data
 USER app
 

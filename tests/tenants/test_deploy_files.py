@@ -254,6 +254,19 @@ def test_image_does_not_run_as_root():
     assert position < cmd_position
 
 
+def test_every_app_volume_is_a_directory_the_image_gives_its_user():
+    # A new named volume takes the ownership of the image's directory; on a path the image
+    # lacks, Docker makes it root's, and the app (not root) could not write there: issued
+    # invoices' PDFs on /data/private failed so.
+    runs = [args for keyword, args in dockerfile_instructions() if keyword == "RUN"]
+    given = next(run for run in runs if "chown -R app:app /data" in run)
+    created = set(re.findall(r"mkdir -p ((?:/\S+\s*)+)", given)[0].split())
+    targets = {volume.split(":")[1] for name in APP_SERVICES
+               for volume in compose()["services"][name].get("volumes", [])}
+    assert targets and all(target.startswith("/data/") for target in targets)
+    assert targets <= created, f"volumes on directories the image does not create: {targets - created}"
+
+
 def test_image_collects_static_without_baking_secrets_in():
     instructions = dockerfile_instructions()
     runs = [args for keyword, args in instructions if keyword == "RUN"]
