@@ -7,7 +7,8 @@
   // Controls that only make sense with JavaScript are rendered `hidden data-js-only`.
   function reveal(root) {
     if (!root.querySelectorAll) return;
-    if (root.matches("[data-js-only][hidden]")) root.hidden = false;
+    // `document` (on DOMContentLoaded) has querySelectorAll but no `matches`.
+    if (root.matches && root.matches("[data-js-only][hidden]")) root.hidden = false;
     root.querySelectorAll("[data-js-only][hidden]").forEach(function (el) {
       el.hidden = false;
     });
