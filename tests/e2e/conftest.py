@@ -169,7 +169,10 @@ def save_screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret makes Playwright set each field's inline style, left
+    # as style=""; htmx then copies that attribute when it settles a swap, which the
+    # Content-Security-Policy blocks (a violation the journey did not cause).
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
 
 
