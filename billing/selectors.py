@@ -202,8 +202,9 @@ def invoice_action_possible(invoice: Invoice, action: str) -> bool:
     if action == "record_payment":
         return is_invoice and invoice.status in PAYABLE and invoice.balance > 0
     if action == "credit_note":
-        return (is_invoice and invoice.status != InvoiceStatus.DRAFT
-                and invoice.gross_total - invoice.amount_credited > 0)
+        # Only what is still owed can be credited: money received goes back through a refund
+        # of its payment, which makes its own credit note.
+        return is_invoice and invoice.status != InvoiceStatus.DRAFT and invoice.balance > 0
     return False
 
 

@@ -366,10 +366,15 @@ def credit_note_create(*, invoice: Invoice, by: User | None, reason: str,
     if invoice.is_credit_note or invoice.status == InvoiceStatus.DRAFT:
         raise BillingError(_("Only an issued invoice can be credited; a draft can simply be "
                              "changed or deleted."))
-    left = invoice.gross_total - invoice.amount_credited
-    if left <= 0:
+    if invoice.gross_total - invoice.amount_credited <= 0:
         raise BillingError(_("%(invoice)s is already fully credited.")
                            % {"invoice": invoice.reference})
+    # What is paid cannot be credited (the invoice would be paid beyond its worth): that money
+    # goes back through a refund of the payment, which makes its own credit note.
+    left = invoice.gross_total - invoice.amount_credited - invoice.amount_paid
+    if left <= 0:
+        raise BillingError(_("%(invoice)s is paid: refund its payment instead (the refund makes "
+                             "the credit note).") % {"invoice": invoice.reference})
     if lines is None:
         lines = [LineInput(name=line.name, quantity=line.quantity, unit_net=line.unit_net,
                            tax_rate=line.tax_rate, product=line.product, sku=line.sku,
@@ -379,6 +384,10 @@ def credit_note_create(*, invoice: Invoice, by: User | None, reason: str,
         if invoice.amount_credited:
             raise BillingError(_("%(invoice)s is partly credited already: credit what is left "
                                  "line by line.") % {"invoice": invoice.reference})
+        if invoice.amount_paid:
+            raise BillingError(_("%(invoice)s is partly paid: credit what is still owed line by "
+                                 "line, and refund the payment for the rest.")
+                               % {"invoice": invoice.reference})
     _check_lines(lines)
     note = Invoice.objects.create(
         kind=DocumentKind.CREDIT_NOTE, customer=invoice.customer, order=invoice.order,

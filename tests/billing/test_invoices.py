@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from billing.errors import BillingError
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
+from billing.selectors import invoice_actions
 from billing.services.invoices import (
     credit_note_create,
     invoice_create,
@@ -141,6 +142,23 @@ def test_a_partial_credit_note_lowers_what_is_owed():
         credit_note_create(invoice=invoice, by=None, reason="too much", lines=[
             LineInput(name="x", quantity=Decimal(1), unit_net=Decimal("200.00"),
                       tax_rate=Decimal("20.00"))])
+
+
+def test_what_is_paid_is_refunded_not_credited():
+    invoice = issued(invoice_create_for_order(order=an_order(), by=None))  # 240.00
+    payment_record(invoice=invoice, method="cash", amount="200.00", by=None)
+    with pytest.raises(BillingError, match="partly paid"):
+        credit_note_create(invoice=invoice, by=None, reason="Returned")
+    with pytest.raises(BillingError, match="cannot exceed"):
+        credit_note_create(invoice=invoice, by=None, reason="Returned", lines=[
+            LineInput(name="x", quantity=Decimal(1), unit_net=Decimal("50.00"),
+                      tax_rate=Decimal("20.00"))])
+    payment_record(invoice=invoice, method="cash", amount="40.00", by=None)
+    with pytest.raises(BillingError, match="refund its payment"):
+        credit_note_create(invoice=invoice, by=None, reason="Returned")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_credited) == (InvoiceStatus.PAID, Decimal("0.00"))
+    assert "credit_note" not in invoice_actions(invoice, None)
 
 
 def test_refunding_a_payment_by_hand_makes_an_exact_credit_note():
