@@ -35,7 +35,7 @@ from billing.views.dashboard import billing_widget
 from billing.views.dashboard.home import sparkline
 from sales.services.orders import LineInput
 from tenants.models import Shop
-from tests.conftest import host_of, in_schema, login
+from tests.conftest import host_of, login
 from tests.sales.factories import customer, goods, place_order, staff
 
 pytestmark = pytest.mark.usefixtures("in_shop")
@@ -122,17 +122,6 @@ def test_sales_cannot_issue_by_posting_and_nothing_changes(shop):
     response = client_for(shop, "sales").post(f"{INVOICES}{draft.pk}/issue/")
     assert response.status_code == 403
     assert fresh(draft).status == InvoiceStatus.DRAFT and fresh(draft).number is None
-
-
-def test_another_shops_invoice_is_not_found(shop, other_shop, in_shop):
-    with in_schema(other_shop):
-        connection.tenant = other_shop
-        theirs = a_draft(email="theirs@example.test")
-    connection.tenant = in_shop
-    assert not Invoice.objects.filter(pk=theirs.pk).exists()
-    client = client_for(shop, "owner")
-    assert client.get(f"{INVOICES}{theirs.pk}/").status_code == 404
-    assert client.post(f"{INVOICES}{theirs.pk}/issue/").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------

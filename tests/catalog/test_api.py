@@ -277,16 +277,6 @@ def test_a_shops_products_are_absent_from_another_shops_list(shop, other_shop):
     assert [row["sku"] for row in rows] == ["BETA-1"]
 
 
-def test_another_shops_product_id_is_not_found(shop, other_shop):
-    product = goods(shop, sku="ALPHA-ONLY")
-    with in_schema(other_shop):  # ids are per schema: make sure this one means nothing there
-        assert not BaseProduct.objects.filter(pk=product.pk).exists()
-
-    response = api_client(other_shop).get(f"{PRODUCTS}{product.pk}/")
-
-    assert response.status_code == 404
-
-
 def test_list_filters_search_and_ordering(api, shop):
     with in_schema(shop):
         bikes = category_save(name="Bikes")

@@ -832,13 +832,6 @@ def test_the_list_page_runs_the_same_queries_for_2_or_10_imports(owner_client, s
         owner_client.get(PAGE)
 
 
-def test_another_shops_import_is_not_found(owner_client, other_shop):
-    with in_schema(other_shop):
-        job = import_job_create(kind="goods", by=None, file=upload(goods_lines(1, 1)))
-
-    assert owner_client.get(job_url(job)).status_code == 404
-
-
 # --- with real commits: the background thread, progress seen from another connection -----------
 
 def committed_in_a_thread(work):

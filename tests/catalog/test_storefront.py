@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.text import slugify
 
-from catalog.cache import VERSION_KEY, connect_signals
+from catalog.cache import connect_signals
 from catalog.models import Category, ProductImage, Project, SpecKind, TaxRate
 from catalog.services.categories import category_save, product_type_save, spec_definition_add
 from catalog.services.products import product_create, product_update, products_archive
@@ -506,23 +506,6 @@ def test_archiving_shows_on_the_next_visit(shop, shop_client):
         products_archive(product_ids=[bike.pk])
 
     assert "Road bike" not in html_of(shop_client.get("/"))
-
-
-def test_two_shops_never_share_a_cached_page(shop, other_shop, shop_client, beta_client):
-    with in_schema(shop):
-        goods("Alpha bike")
-    with in_schema(other_shop):
-        goods("Beta bike")
-    # Same catalog version number in both shops: only the schema in the key tells them apart.
-    for each in (shop, other_shop):
-        with in_schema(each):
-            cache.set(VERSION_KEY, 7, timeout=None)
-
-    alpha = html_of(shop_client.get("/"))
-    beta = html_of(beta_client.get("/"))
-
-    assert "Alpha bike" in alpha and "Beta bike" not in alpha
-    assert "Beta bike" in beta and "Alpha bike" not in beta
 
 
 def test_the_cached_page_keeps_each_visitors_own_shell(shop, shop_client):

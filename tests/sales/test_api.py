@@ -662,15 +662,6 @@ def test_one_shops_sales_are_invisible_on_another_shop(shop, other_shop):
     assert order_state(shop, placed)[0] == OrderStatus.PENDING
 
 
-def test_a_shops_token_is_unknown_on_another_shops_host(shop, other_shop):
-    placed = order(shop, (goods(shop), 1))
-    alpha = api_client(shop)
-    alpha.defaults["HTTP_HOST"] = host_of(other_shop)
-
-    assert alpha.get(ORDERS).status_code == 401
-    assert alpha.get(f"{ORDERS}{placed.pk}/").status_code == 401
-
-
 def test_customers_cannot_use_the_api_even_for_their_own_orders(shop, shop_client):
     with in_schema(shop):
         paul = factories.registered()
