@@ -510,13 +510,20 @@ def _api_call(client: Client, method: str, url: str, body: dict):
 
 
 def _refusal_message(response) -> str:
+    """The words of an API answer's body, whatever its shape (`errors`, `detail`)."""
     try:
         body = response.json()
     except ValueError:
         return ""
-    if "errors" in body:
-        return " ".join(" ".join(messages) for messages in body["errors"].values())
-    return str(body.get("detail", ""))
+
+    def words(value) -> list[str]:
+        if isinstance(value, dict):
+            return [w for item in value.values() for w in words(item)]
+        if isinstance(value, list):
+            return [w for item in value for w in words(item)]
+        return [value] if isinstance(value, str) else []
+    return " ".join(words({key: value for key, value in body.items()
+                           if key in ("errors", "detail", "error", "message")}))
 
 
 def _check_role(world: World, case: Case, ns: SimpleNamespace, role: str, allowed: bool,
