@@ -14,6 +14,10 @@
 | STRIPE_WEBHOOK_SECRET | none: webhooks refused    | signing secret of the webhook endpoint (whsec_)  |
 | STRIPE_API_BASE    | Stripe's API                 | another API address (tests: a local stand-in)    |
 | STRIPE_FEE_PERCENT | 1.0                          | platform fee on each card payment, in percent    |
+| RATE_LOGIN_EMAIL   | 5/15m                        | failed sign-ins per email, then a cool-down      |
+| RATE_LOGIN_IP      | 30/15m                       | failed sign-ins per client address               |
+| RATE_SIGNUP_EMAIL / RATE_SIGNUP_IP | 5/1h / 10/1h | sign-ups per email / per address                 |
+| RATE_RESET_EMAIL / RATE_RESET_IP   | 3/1h / 10/1h | password reset requests per email / per address  |
 """
 
 from __future__ import annotations
@@ -186,6 +190,30 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 LOGOUT_REDIRECT_URL = "/"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+
+
+def env_limit(name: str, default: str) -> tuple[int, int]:
+    """`<attempts>/<window>`, the window in seconds, minutes or hours: 5/15m, 10/1h, 30/90s."""
+    value = os.environ.get(name, "").strip() or default
+    count, _sep, window = value.partition("/")
+    units = {"s": 1, "m": 60, "h": 3600}
+    if not (count.isdigit() and int(count) > 0 and window[:-1].isdigit() and int(window[:-1]) > 0
+            and window[-1:] in units):
+        raise ImproperlyConfigured(f"{name} must look like 5/15m (attempts/window in s, m or h).")
+    return int(count), int(window[:-1]) * units[window[-1]]
+
+
+# Sign-in, sign-up and password reset (tenants/accounts/throttling.py), counted per shop in the
+# cache (a shared cache, CACHE_URL, makes them hold across web processes): `attempts` in a
+# window, after which that email or address waits as long as the window.
+AUTH_RATE_LIMITS = {
+    "login_email": env_limit("RATE_LOGIN_EMAIL", "5/15m"),  # failed sign-ins per email
+    "login_ip": env_limit("RATE_LOGIN_IP", "30/15m"),  # failed sign-ins per address
+    "signup_email": env_limit("RATE_SIGNUP_EMAIL", "5/1h"),
+    "signup_ip": env_limit("RATE_SIGNUP_IP", "10/1h"),
+    "reset_email": env_limit("RATE_RESET_EMAIL", "3/1h"),  # password reset requests
+    "reset_ip": env_limit("RATE_RESET_IP", "10/1h"),
+}
 
 # Host-only cookies: a shop's session never reaches another shop or the platform.
 SESSION_COOKIE_DOMAIN = None

@@ -5,11 +5,11 @@ field they name."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from sales.models import ADDRESS_FIELDS, PaymentMethod
+from tenants.accounts.forms import ThrottledAuthenticationForm
 
 # What the storefront always offers. Card payments (Stripe Checkout, run by billing after the
 # order is placed) are offered on top when the shop accepts cards: see `payment_methods_for`.
@@ -230,8 +230,9 @@ class SignUpForm(forms.Form):
         return cleaned
 
 
-class CustomerLoginForm(AuthenticationForm):
-    """Email and password of a customer account (staff sign in on the staff page)."""
+class CustomerLoginForm(ThrottledAuthenticationForm):
+    """Email and password of a customer account (staff sign in on the staff page); limited
+    per email and per address like the staff sign-in."""
 
     username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(
         attrs={"autofocus": True, "autocomplete": "email"}))

@@ -2,12 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from tenants.accounts.forms import EmailLoginForm
+from tenants.accounts.throttling import ThrottledLoginView
 from tenants.views import console
 
 app_name = "console"
 urlpatterns = [
     path("", console.shop_list, name="shop_list"),
-    path("login/", auth_views.LoginView.as_view(
+    path("login/", ThrottledLoginView.as_view(
         template_name="tenants/console/login.html", authentication_form=EmailLoginForm,
         redirect_authenticated_user=True, next_page="console:shop_list"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),

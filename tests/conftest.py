@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -63,6 +64,14 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 def _back_to_public():
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache follows the rolled-back data: nothing a test counted (sign-in and sign-up
+    limits, API throttles) or cached is seen by the next one."""
+    yield
+    cache.clear()
 
 
 def _ensure_shop(subdomain: str, name: str) -> Shop:

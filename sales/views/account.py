@@ -51,6 +51,12 @@ from sales.views.storefront import (
     order_context,
     refresh_cart_count,
 )
+from tenants.accounts.throttling import (
+    ThrottledLoginView,
+    ThrottledPasswordResetView,
+    attempt,
+    refused,
+)
 from tenants.pagination import paginate
 
 AUTH_BACKEND = "tenants.accounts.backends.StaffBackend"
@@ -95,7 +101,7 @@ def _after_sign_in(request: HttpRequest) -> None:
 # ---------------------------------------------------------------------------------------------
 # Sign-up, sign-in, sign-out, password reset
 # ---------------------------------------------------------------------------------------------
-class CustomerLoginView(auth_views.LoginView):
+class CustomerLoginView(ThrottledLoginView):
     template_name = "sales/account/login.html"
     form_class = CustomerLoginForm
     next_page = reverse_lazy("sales_account:home")
@@ -109,8 +115,13 @@ class CustomerLoginView(auth_views.LoginView):
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
+    refusal = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        refusal = attempt(request, action="signup", email=data["email"])
+    if refusal is not None:
+        form.add_error(None, refusal.message)
+    elif request.method == "POST" and form.is_valid():
         try:
             customer = customer_register(email=data["email"], password=data["password1"],
                                          first_name=data["first_name"],
@@ -123,8 +134,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Welcome! Your account is ready."))
             return redirect(_next_url(request, reverse("sales_account:home")))
     context = {"form": form, "next": _next_url(request, "")}
-    return render(request, "sales/account/signup.html", context,
-                  status=422 if form.errors else 200)
+    response = render(request, "sales/account/signup.html", context,
+                      status=422 if form.errors else 200)
+    return refused(response, refusal) if refusal else response
 
 
 @require_POST
@@ -134,7 +146,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("catalog:home")
 
 
-class CustomerPasswordResetView(auth_views.PasswordResetView):
+class CustomerPasswordResetView(ThrottledPasswordResetView):
     template_name = "sales/account/password_reset.html"
     email_template_name = "sales/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"

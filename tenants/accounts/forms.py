@@ -5,12 +5,39 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tenants.accounts.roles import ROLE_CHOICES
+from tenants.accounts.throttling import Refusal, login_failed, login_refusal, login_succeeded
 
 
-class EmailLoginForm(AuthenticationForm):
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Sign-in limited per email and per address (tenants.accounts.throttling): while either
+    is locked out the password is not even checked, and `refusal` says why (the view answers
+    429). Wrong passwords count; a success clears the email's count."""
+
+    refusal: Refusal | None = None
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        if self.request is None:  # not a web sign-in: nothing to count
+            return super().clean()
+        self.refusal = login_refusal(self.request, email=email)
+        if self.refusal is not None:
+            raise ValidationError(self.refusal.message, code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            if exc.code == "invalid_login":
+                login_failed(self.request, email=email)
+            raise
+        if email:
+            login_succeeded(self.request, email=email)
+        return cleaned
+
+
+class EmailLoginForm(ThrottledAuthenticationForm):
     """Email and password; only active staff may sign in to the dashboard (customers get
     their own login with the storefront)."""
 

@@ -37,6 +37,7 @@ from tenants.accounts.services import (
     staff_reactivate,
     staff_set_role,
 )
+from tenants.accounts.throttling import ThrottledLoginView, ThrottledPasswordResetView
 from tenants.errors import TenantsError
 from tenants.services import handoff_consume, shop_update_settings
 from tenants.urls_util import shop_url
@@ -62,7 +63,7 @@ def staff_required(perm: str | None = None):
     return decorator
 
 
-class StaffLoginView(auth_views.LoginView):
+class StaffLoginView(ThrottledLoginView):
     template_name = "accounts/login.html"
     form_class = EmailLoginForm
     redirect_authenticated_user = True
@@ -234,7 +235,7 @@ def shop_settings(request: HttpRequest) -> HttpResponse:
 password_change = auth_views.PasswordChangeView.as_view(
     template_name="accounts/password_change.html", success_url=reverse_lazy("dashboard:home")
 )
-password_reset = auth_views.PasswordResetView.as_view(
+password_reset = ThrottledPasswordResetView.as_view(
     template_name="accounts/password_reset.html",
     email_template_name="accounts/email/password_reset.txt",
     subject_template_name="accounts/email/password_reset_subject.txt",

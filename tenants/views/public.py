@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tenants.accounts.throttling import attempt, refused
 from tenants.errors import ProvisioningError, SignupError
 from tenants.forms import SignupForm
 from tenants.models import Plan
@@ -30,8 +31,13 @@ def pricing(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None, initial={"plan": request.GET.get("plan")})
+    refusal = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        refusal = attempt(request, action="signup", email=data["email"])
+    if refusal is not None:
+        form.add_error(None, refusal.message)
+    elif request.method == "POST" and form.is_valid():
         try:
             opened = shop_open(
                 name=data["name"],
@@ -50,7 +56,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             path = reverse("accounts:handoff", urlconf="config.urls_tenant", args=[token])
             return redirect(shop_url(request, opened.domain.domain, path))
     status = 422 if form.errors else 200
-    return render(request, "tenants/signup.html", {"form": form}, status=status)
+    response = render(request, "tenants/signup.html", {"form": form}, status=status)
+    return refused(response, refusal) if refusal else response
 
 
 @require_GET

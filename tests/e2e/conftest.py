@@ -232,7 +232,8 @@ def shot(request) -> Callable[..., Path]:
 _CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline code"}`
-                        + ` on ${e.documentURI} (${e.sourceFile || "?"}:${e.lineNumber})`);
+                        + ` on ${e.documentURI} (${e.sourceFile || "?"}:${e.lineNumber})`
+                        + (e.sample ? `: ${e.sample}` : ""));
 }, true);
 """
 

@@ -49,3 +49,4 @@ def test_swagger_ui_and_the_copy_button_work_under_the_policy(e2e_server, stripe
     page.reload()
     expect(page.get_by_role("button", name="Copy")).to_be_visible()
     assert csp_violations == []
+    assert page.js_errors == []
