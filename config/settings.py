@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.middleware.ShopLocaleMiddleware",
+    # Before anything reads the body (CSRF reads the form): too large is refused unread.
+    "tenants.security.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -214,6 +216,17 @@ AUTH_RATE_LIMITS = {
     "reset_email": env_limit("RATE_RESET_EMAIL", "3/1h"),  # password reset requests
     "reset_ip": env_limit("RATE_RESET_IP", "10/1h"),
 }
+
+# Request bodies, bounded before anything reads them (tenants.security answers 413 beyond):
+# forms, JSON and webhooks up to DATA_UPLOAD_MAX_MEMORY_SIZE; with files, the whole request up
+# to MAX_UPLOAD_REQUEST_BYTES (an image is at most 10 MB, a CSV import 5 MB: catalog refuses
+# larger ones with its own message). Files past FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary
+# file, not memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 5  # one image or one CSV file per request
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MAX_UPLOAD_REQUEST_BYTES = 12 * 1024 * 1024
 
 # Host-only cookies: a shop's session never reaches another shop or the platform.
 SESSION_COOKIE_DOMAIN = None

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 
 from catalog.views.images import tenant_media
+from tenants.accounts.api import ApiNotFoundView
 from tenants.views import public
 
 api_v1 = [
@@ -16,6 +17,8 @@ api_v1 = [
     path("", include("sales.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("streams.api_urls")),
+    # Last: any other address under /api/v1/ answers the API's JSON 404, not the HTML page.
+    re_path(r"^.*$", ApiNotFoundView.as_view(), name="not_found"),
 ]
 
 urlpatterns = [

@@ -1,4 +1,7 @@
-"""Content-Security-Policy on every response of every host (platform and shops).
+"""Response and request hardening for every host (platform and shops): the
+Content-Security-Policy, and a bound on request bodies.
+
+## Content-Security-Policy
 
 The policy allows scripts, styles, fonts and requests from the page's own host only, and no
 inline script or style at all: behaviour lives in static files (tenants/static/shopfleet/js/),
@@ -13,6 +16,14 @@ Forms may post to this host only, with two exceptions Chromium needs because it 
 - on a shop host, the card payment answers with a redirect to Stripe's hosted Checkout page,
   so Stripe Checkout's origin (or the local stand-in's, STRIPE_API_BASE) is allowed there when
   card payments are configured.
+
+## Request bodies
+A request announcing a larger body than it may have is answered 413 before anything reads it:
+with files (multipart), MAX_UPLOAD_REQUEST_BYTES (the largest upload, an image, and the form
+around it; each upload is checked again, with its own message, by the code that reads it);
+anything else (forms, JSON, Stripe's webhooks), DATA_UPLOAD_MAX_MEMORY_SIZE. Without this, a
+file of any size would be written to a temporary file before a view could refuse it. WSGI
+reads no more than Content-Length, so a body without one is read as empty.
 """
 
 from __future__ import annotations
@@ -22,7 +33,10 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 HEADER = "Content-Security-Policy"
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -77,3 +91,32 @@ class ContentSecurityPolicyMiddleware:
         if HEADER not in response:
             response[HEADER] = content_security_policy(request)
         return response
+
+
+def body_limit(request: HttpRequest) -> int:
+    if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+        return settings.MAX_UPLOAD_REQUEST_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+class RequestSizeLimitMiddleware:
+    """413 for a body larger than this request may send (see the module docstring)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads an unreadable length as no body at all
+        limit = body_limit(request)
+        if length <= limit:
+            return self.get_response(request)
+        message = _("This request is too large (%(size)s): the limit is %(limit)s. Nothing "
+                    "was saved.") % {"size": filesizeformat(length),
+                                     "limit": filesizeformat(limit)}
+        if request.path.startswith(("/api/", "/stripe/")):
+            return JsonResponse({"detail": message}, status=413)
+        return render(request, "tenants/request_too_large.html", {"message": message},
+                      status=413)

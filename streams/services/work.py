@@ -118,6 +118,15 @@ def _text(value: str | None, *, field: str, required_message: str, limit: int) -
     return value
 
 
+def _optional_text(value: str | None, *, field: str, limit: int) -> str:
+    """Like _text, but may be empty; too long is refused, never cut short in silence."""
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise WorkError(_("Keep it under %(limit)s characters (it has %(count)s).")
+                        % {"limit": limit, "count": len(value)}, field=field)
+    return value
+
+
 def _staff_assignee(assignee: User | None) -> User | None:
     if assignee is not None and not (assignee.is_active and assignee.is_staff):
         raise WorkError(_("%(name)s is not active staff of this shop: choose someone else.")
@@ -204,7 +213,7 @@ def task_create(*, subject: Model, title: str, by: User | None, description: str
         subject_type_id=ct_id, subject_id=subject.pk, subject_label=subject_label(subject),
         title=_text(title, field="title", required_message=_("Give the task a title."),
                     limit=TITLE_MAX),
-        description=(description or "").strip()[:BODY_MAX],
+        description=_optional_text(description, field="description", limit=BODY_MAX),
         assignee=_staff_assignee(assignee), due_date=due_date, priority=_priority(priority),
         milestone=_task_milestone(milestone, subject_type_id=ct_id, subject_id=subject.pk),
         created_by=by if by is not None and by.pk else None)
@@ -249,7 +258,8 @@ def task_update(*, task: Task, by: User | None, data: dict[str, Any]) -> Task:
         clean["title"] = _text(clean["title"], field="title",
                                required_message=_("Give the task a title."), limit=TITLE_MAX)
     if "description" in clean:
-        clean["description"] = (clean["description"] or "").strip()[:BODY_MAX]
+        clean["description"] = _optional_text(clean["description"], field="description",
+                                              limit=BODY_MAX)
     if "priority" in clean:
         clean["priority"] = _priority(clean["priority"])
     if "milestone" in clean:
