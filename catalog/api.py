@@ -25,10 +25,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler, set_rollback
+from rest_framework.views import set_rollback
 
 from catalog import selectors
 from catalog.errors import CatalogError
@@ -65,6 +64,7 @@ from catalog.services.products import (
 from catalog.services.projects import project_delete, project_save
 from catalog.services.stock import stock_adjust, stock_receive
 from tenants.accounts.api_auth import IsShopStaff
+from tenants.accounts.api_errors import ErrorsSerializer, api_exception_handler
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -83,19 +83,12 @@ def error_response(error: CatalogError) -> Response:
 
 
 def catalog_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus CatalogError -> 400, and every 400 wrapped in `{"errors": ...}` so
-    clients read one shape whether the serializer or the service refused."""
+    """CatalogError -> 400, then the API's handler (every 400 as `{"errors": ...}`, so
+    clients read one shape whether the serializer or the service refused)."""
     if isinstance(exc, CatalogError):
         set_rollback()
         return error_response(exc)
-    response = exception_handler(exc, context)
-    if response is None or response.status_code != status.HTTP_400_BAD_REQUEST:
-        return response
-    detail = response.data
-    if not isinstance(exc, ValidationError):  # e.g. a body that is not valid JSON
-        detail = [detail.get("detail", detail)] if isinstance(detail, dict) else detail
-    response.data = {"errors": detail if isinstance(detail, dict) else {NON_FIELD: detail}}
-    return response
+    return api_exception_handler(exc, context)
 
 
 class CatalogErrorsMixin:
@@ -128,10 +121,8 @@ def _read_only(perms: list[str]) -> dict[str, list[str]]:
     return {"GET": perms, "HEAD": perms, "OPTIONS": perms}
 
 
-class ErrorSerializer(serializers.Serializer):
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=gettext_lazy("Messages per field; `non_field_errors` for the whole request."))
+# One error shape across the API, one schema component (tenants.accounts.api_errors).
+ErrorSerializer = ErrorsSerializer
 
 
 ERROR_400 = OpenApiResponse(ErrorSerializer, description="Refused: see `errors`.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -24,6 +24,7 @@ from catalog.services.images import (
     product_image_add,
 )
 from tenants.accounts.api_auth import IsShopStaff
+from tenants.accounts.api_errors import ErrorsSerializer
 
 
 class CanViewOrChangeProducts(permissions.BasePermission):
@@ -65,11 +66,7 @@ class ProductImageUploadSerializer(serializers.Serializer):
                                 default="", help_text="What the picture shows, for screen readers.")
 
 
-ERRORS = inline_serializer(
-    name="ImageErrors",
-    fields={"errors": serializers.DictField(child=serializers.ListField(
-        child=serializers.CharField()))},
-)
+ERRORS = ErrorsSerializer  # the API's one 400 shape
 
 
 def _product_or_404(product_pk: int) -> BaseProduct:

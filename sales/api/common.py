@@ -2,8 +2,8 @@
 serializers every document shows (customer reference, VAT breakdown, history).
 
 The error handler extends the catalog API's (`catalog.api.catalog_exception_handler`, which
-wraps every 400 in `{"errors": ...}` and maps CatalogError): sales may import catalog, never
-the other way round, so the generic part stays there and only the sales errors are added here.
+maps CatalogError, then hands over to the API's own, `tenants.accounts.api_errors`, which
+wraps every 400 in `{"errors": ...}`): only the sales errors are added here.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from catalog.pricing import Totals
 from sales.errors import IllegalTransition, SalesError, TransitionForbidden
 from streams.models import ActorKind
 from tenants.accounts.api_auth import IsShopStaff
+from tenants.accounts.api_errors import DetailSerializer
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 T = TypeVar("T")
@@ -58,36 +59,10 @@ def transition_refused_response(error: IllegalTransition, *, state: str) -> Resp
                      "allowed": list(error.allowed)}, status=code)
 
 
-def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Nested serializer errors (a quote's lines) as flat keys: `lines.1.quantity`, so every
-    error body keeps the documented shape `{field: [messages]}`."""
-    flat: dict[str, list[str]] = {}
-
-    def add(key: str, messages: list[str]) -> None:
-        flat.setdefault(key or NON_FIELD, []).extend(messages)
-
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            name = prefix if key == NON_FIELD and prefix else ".".join(p for p in (prefix, str(key))
-                                                                        if p)
-            for sub, messages in _flatten(value, name).items():
-                add(sub, messages)
-    elif isinstance(errors, list) and any(isinstance(e, (dict, list)) for e in errors):
-        for index, item in enumerate(errors):
-            if item:
-                for sub, messages in _flatten(item, f"{prefix}.{index}" if prefix
-                                              else str(index)).items():
-                    add(sub, messages)
-    elif isinstance(errors, list):
-        add(prefix, [str(e) for e in errors])
-    else:
-        add(prefix, [str(errors)])
-    return flat
-
-
 def sales_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Sales errors, then the catalog API's handler for everything else (CatalogError, DRF's
-    own errors, the `{"errors": ...}` wrapping)."""
+    own errors, the `{"errors": ...}` wrapping, with nested errors such as a quote's lines
+    as flat keys: `lines.1.quantity`)."""
     if isinstance(exc, TransitionRefused):
         set_rollback()
         return transition_refused_response(exc.error, state=exc.state)
@@ -98,11 +73,7 @@ def sales_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
         set_rollback()
         return Response({"errors": {exc.field or NON_FIELD: [exc.message]}},
                         status=status.HTTP_400_BAD_REQUEST)
-    response = catalog_exception_handler(exc, context)
-    if (response is not None and response.status_code == status.HTTP_400_BAD_REQUEST
-            and isinstance(response.data, dict) and "errors" in response.data):
-        response.data["errors"] = _flatten(response.data["errors"])
-    return response
+    return catalog_exception_handler(exc, context)
 
 
 def run_transition(document, run: Callable[[], T]) -> T:
@@ -144,8 +115,7 @@ class TransitionRefusedSerializer(serializers.Serializer):
         help_text=gettext_lazy("The actions this user may run on the document now."))
 
 
-class NotFoundSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+NotFoundSerializer = DetailSerializer  # the API's one `{"detail": ...}` shape
 
 
 ERROR_404 = OpenApiResponse(

@@ -218,9 +218,11 @@ class CustomerViewSet(SalesViewSetMixin, viewsets.GenericViewSet):
                    responses=AddressSerializer(many=True),
                    examples=[OpenApiExample("Addresses", response_only=True,
                                             value=[ADDRESS_EXAMPLE])])
-    @action(detail=True, methods=["get"], url_path="addresses", pagination_class=None)
+    @action(detail=True, methods=["get"], url_path="addresses")
     def addresses(self, request, pk=None):
-        return Response(AddressSerializer(self.get_object().addresses.all(), many=True).data)
+        # Paginated like every other list of the API.
+        page = self.paginate_queryset(selectors.addresses_for_customer(self.get_object()))
+        return self.get_paginated_response(AddressSerializer(page, many=True).data)
 
     @detail_schema(summary="Add an address", request=AddressSerializer,
                    responses={201: AddressSerializer, 400: ERROR_400},

@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -327,10 +328,12 @@ def _refused(state: str, action: str, allowed: list[str], *,
 
 
 def _quote_action(summary: str, *, description: str = "", request=None, examples=(),
-                  code: int = 200, response=QuoteDetailSerializer, response_example=None):
+                  code: int = 200, response=QuoteDetailSerializer, response_example=None,
+                  also: dict | None = None):
     return detail_schema(
         summary=summary, description=description, request=request,
-        responses={code: response, 400: ERROR_400, 403: ERROR_403, 409: ERROR_409},
+        responses={code: response, **(also or {}), 400: ERROR_400, 403: ERROR_403,
+                   409: ERROR_409},
         examples=[*examples,
                   OpenApiExample("Done", response_only=True, status_codes=[str(code)],
                                  value=response_example or SENT)])
@@ -585,6 +588,8 @@ class QuoteViewSet(SalesViewSetMixin, viewsets.GenericViewSet):
                     "the draft, then send it. A draft is answered as it is (200).",
         code=201, response_example={**QUOTE_DETAIL_EXAMPLE, "id": 13, "revision": 2,
                                     "reference": "D-2026-00012-R2", "previous": 12},
+        also={200: OpenApiResponse(QuoteDetailSerializer,
+                                   description="The quote was a draft: nothing to revise.")},
         examples=_refused("accepted", "supersede", ["convert"]))
     @action(detail=True, methods=["post"])
     def revise(self, request, pk=None):

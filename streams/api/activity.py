@@ -20,10 +20,9 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 from streams.models import ActorKind, Event, Importance
 from streams.selectors import (
@@ -36,6 +35,7 @@ from streams.selectors import (
     viewable_kinds,
 )
 from streams.subjects import tracked, tracking_for_type
+from tenants.accounts.api_errors import DetailSerializer, ErrorsSerializer, api_exception_handler
 
 IMPORTANCE_NAMES = {Importance.LOW: "low", Importance.NORMAL: "normal",
                     Importance.HIGH: "important"}
@@ -43,13 +43,9 @@ IMPORTANCE_VALUES = {name: value for value, name in IMPORTANCE_NAMES.items()}
 
 
 def activity_exception_handler(exc, context):
-    """DRF's answer, with a 400's field errors under `errors` as the other resources of this
+    """The API's answer: a 400's field errors under `errors` as the other resources of this
     API answer (`{"errors": {"field": ["message"]}}`)."""
-    response = exception_handler(exc, context)
-    if (response is not None and response.status_code == status.HTTP_400_BAD_REQUEST
-            and isinstance(response.data, dict) and "errors" not in response.data):
-        response.data = {"errors": response.data}
-    return response
+    return api_exception_handler(exc, context)
 
 
 # --- query -----------------------------------------------------------------------------------
@@ -147,15 +143,13 @@ EVENT_EXAMPLE = {
     "data": {"tracking": "6A12345678901"}, "importance": "normal"}
 
 
-class ErrorsSerializer(serializers.Serializer):
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
 ERROR_400 = OpenApiResponse(ErrorsSerializer, description="A filter is not valid; its field "
                             "says why.", examples=[OpenApiExample(
                                 "Bad period", value={"errors": {"date_to": [
                                     "The end of the period is before its start."]}})])
-ERROR_403 = OpenApiResponse(ErrorsSerializer, description="The role may not view this kind "
+ERROR_403 = OpenApiResponse(DetailSerializer, description="The role may not view this kind "
                             "of object.")
 ERROR_404 = OpenApiResponse(description="No such object (or event) in this shop.")
 

@@ -34,7 +34,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler, set_rollback
+from rest_framework.views import set_rollback
 
 from streams.errors import (
     MilestoneBillingRefused,
@@ -62,6 +62,7 @@ from streams.services.milestones import (
 )
 from streams.subjects import content_type_id, label_for_type, subject_url
 from tenants.accounts.api_auth import IsShopStaff
+from tenants.accounts.api_errors import ErrorsSerializer, api_exception_handler
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 VIEW, ADD = "streams.view_milestone", "streams.add_milestone"
@@ -87,11 +88,7 @@ def milestones_exception_handler(exc, context):
         set_rollback()
         return Response({"errors": {exc.field or NON_FIELD: [exc.message]}},
                         status=status.HTTP_400_BAD_REQUEST)
-    response = exception_handler(exc, context)
-    if (response is not None and response.status_code == status.HTTP_400_BAD_REQUEST
-            and isinstance(response.data, dict) and "errors" not in response.data):
-        response.data = {"errors": response.data}
-    return response
+    return api_exception_handler(exc, context)
 
 
 class MilestonePermissions(permissions.BasePermission):
@@ -212,10 +209,8 @@ class TransitionSerializer(serializers.Serializer):
                                     help_text=gettext_lazy("`delay`: what holds it up."))
 
 
-class MilestoneErrorsSerializer(serializers.Serializer):
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=gettext_lazy("Messages per field; `non_field_errors` for the whole request."))
+# One error shape across the API, one schema component (tenants.accounts.api_errors).
+MilestoneErrorsSerializer = ErrorsSerializer
 
 
 class MilestoneRefusedSerializer(serializers.Serializer):

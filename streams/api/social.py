@@ -30,7 +30,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler
 
 from streams.errors import SocialError, SocialForbidden, SocialNotFound
 from streams.models import Comment, Follow, FollowLevel, Notification, NotificationReason
@@ -54,6 +53,7 @@ from streams.services.social import (
     notifications_mark_all_read,
 )
 from streams.subjects import content_type_id, label_for_type
+from tenants.accounts.api_errors import DetailSerializer, ErrorsSerializer, api_exception_handler
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -68,11 +68,7 @@ def social_exception_handler(exc, context):
     elif isinstance(exc, SocialError):
         return Response({"errors": {exc.field or NON_FIELD: [exc.message]}},
                         status=status.HTTP_400_BAD_REQUEST)
-    response = exception_handler(exc, context)
-    if (response is not None and response.status_code == status.HTTP_400_BAD_REQUEST
-            and isinstance(response.data, dict) and "errors" not in response.data):
-        response.data = {"errors": response.data}
-    return response
+    return api_exception_handler(exc, context)
 
 
 # Staff only (the project's default permission), numeric ids, the error shapes above. (A
@@ -84,14 +80,9 @@ class SocialViewSetMixin:
         return social_exception_handler
 
 
-class SocialErrorsSerializer(serializers.Serializer):
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=gettext_lazy("Messages per field; `non_field_errors` for the whole request."))
-
-
-class SocialRefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+# One error shape across the API, one schema component (tenants.accounts.api_errors).
+SocialErrorsSerializer = ErrorsSerializer
+SocialRefusalSerializer = DetailSerializer
 
 
 ERROR_400 = OpenApiResponse(SocialErrorsSerializer,

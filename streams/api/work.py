@@ -30,7 +30,7 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler, set_rollback
+from rest_framework.views import set_rollback
 
 from streams.errors import WorkConflict, WorkError, WorkForbidden
 from streams.models import Milestone, Priority, Task, TaskStatus, Ticket, TicketStatus
@@ -59,6 +59,7 @@ from streams.services.work import (
 )
 from streams.subjects import content_type_id, label_for_type, tracked
 from tenants.accounts.api_auth import IsShopStaff
+from tenants.accounts.api_errors import ErrorsSerializer, api_exception_handler
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 PRIORITY_NAMES = {Priority.LOW: "low", Priority.NORMAL: "normal", Priority.HIGH: "high",
@@ -78,12 +79,7 @@ def work_exception_handler(exc, context):
                 else status.HTTP_409_CONFLICT if isinstance(exc, WorkConflict)
                 else status.HTTP_400_BAD_REQUEST)
         return Response({"errors": {exc.field or NON_FIELD: [exc.message]}}, status=code)
-    response = exception_handler(exc, context)
-    if (response is not None and response.status_code == status.HTTP_400_BAD_REQUEST
-            and not (isinstance(response.data, dict) and "errors" in response.data)):
-        data = response.data
-        response.data = {"errors": data if isinstance(data, dict) else {NON_FIELD: data}}
-    return response
+    return api_exception_handler(exc, context)
 
 
 class WorkPermissions(permissions.BasePermission):
@@ -107,10 +103,8 @@ class WorkViewSetMixin:
         return work_exception_handler
 
 
-class WorkErrorSerializer(serializers.Serializer):
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=gettext_lazy("Messages per field; `non_field_errors` for the whole request."))
+# One error shape across the API, one schema component (tenants.accounts.api_errors).
+WorkErrorSerializer = ErrorsSerializer
 
 
 ERROR_400 = OpenApiResponse(WorkErrorSerializer, description="Bad input: see `errors`; nothing "

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.db import connection
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -59,3 +62,22 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return staff_list()
+
+
+@extend_schema(exclude=True)
+class ApiNotFoundView(APIView):
+    """Any path under /api/v1/ that names no endpoint (a typo, an id that is not a number):
+    the API's JSON 404, not the site's HTML page. Mounted last (config/urls_tenant.py)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication and rate limits first
+        path = request.path_info
+        if not path.endswith("/"):
+            try:
+                match = resolve(path + "/")
+            except Resolver404:
+                match = None
+            if match is not None and getattr(match.func, "view_class", None) is not ApiNotFoundView:
+                raise NotFound(_("Not found: API paths end with a slash (%(path)s/).")
+                               % {"path": path})
+        raise NotFound(_("No API endpoint at this address."))

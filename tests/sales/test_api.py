@@ -167,7 +167,7 @@ def test_addresses_are_added_changed_and_deleted_with_their_defaults(api, shop):
         False, True)
     assert bad.status_code == 400
     assert bad.json() == {"errors": {"postal_code": ["A French postal code has 5 digits."]}}
-    listed = api.get(url).json()
+    listed = api.get(url).json()["results"]
     assert [(a["line1"], a["is_default_shipping"]) for a in listed] == [
         ("1 rue Pierre et Marie Curie", True), ("12 rue des Écoles", False)]
 
