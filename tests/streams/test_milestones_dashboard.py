@@ -83,7 +83,7 @@ def test_the_programme_page_draws_the_milestone_timeline_with_progress_and_budge
     svg = html[html.index("<svg"):html.index("</svg>")]
     assert "Milestone timeline" in svg and svg.count('class="chart-row') == 2
     assert 'class="chart-today"' in svg and 'class="chart-dependency"' in svg
-    assert "var(--success)" in svg, "a completed bar takes the badge's green"
+    assert 'chart-bar-completed' in svg, "a completed bar takes the badge's green (CSS class)"
     assert "1 milestone without planned dates is not drawn" in html
     # progress weighted by budget: (30 000 × 100 + 10 000 × 0 + 10 000 × 0) / 50 000
     assert re.search(r"Progress</dt><dd>60&nbsp;%</dd>\s*<dd class=\"hint\">weighted", html)
