@@ -17,6 +17,7 @@ class BillingConfig(AppConfig):
     }
     usage_counters = {"invoices": "billing.selectors.invoice_count"}
     dashboard_widgets = ["billing.views.dashboard.billing_widget"]
+    dashboard_search = ["billing.views.dashboard.search.invoices"]
 
     def ready(self) -> None:
         # Connected here, not at import: receivers need the models loaded. Billing listens to

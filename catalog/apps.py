@@ -23,6 +23,7 @@ class CatalogConfig(AppConfig):
     usage_counters = {"products": "catalog.selectors.product_count"}
     # Contributions to the dashboard home (tenants.accounts.views.dashboard_home).
     dashboard_widgets = ["catalog.views.dashboard.low_stock_widget"]
+    dashboard_search = ["catalog.views.search.products"]
     onboarding_steps = "catalog.views.dashboard.onboarding_steps"
     # Demo data for `manage.py seed_demo`, run in the demo shop's schema.
     demo_seed = "catalog.demo.seed"

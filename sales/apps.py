@@ -23,6 +23,8 @@ class SalesConfig(AppConfig):
     usage_counters = {"orders": "sales.selectors.order_count",
                       "customers": "sales.selectors.customer_count"}
     dashboard_widgets = ["sales.views.dashboard.sales_widget"]
+    dashboard_search = ["sales.views.dashboard.search.orders", "sales.views.dashboard.search.quotes",
+                        "sales.views.dashboard.search.customers"]
     demo_seed = "sales.demo.seed"
     demo_logins = ["Shop customer login: client@demo.example / demo-password-2026  on "
                    "the storefront (/account/login/)"]

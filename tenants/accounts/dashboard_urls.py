@@ -5,6 +5,7 @@ from tenants.accounts import views
 app_name = "dashboard"
 urlpatterns = [
     path("", views.dashboard_home, name="home"),
+    path("search/", views.dashboard_search, name="search"),
     path("staff/", views.staff_page, name="staff"),
     path("staff/invite/", views.staff_invite_view, name="staff_invite"),
     path("staff/<int:pk>/<str:action>/", views.staff_action, name="staff_action"),

@@ -27,6 +27,7 @@ from tenants.accounts.forms import (
 )
 from tenants.accounts.models import ApiToken, User
 from tenants.accounts.roles import ROLE_DESCRIPTIONS, ROLE_LABELS
+from tenants.accounts.search import MAX_LENGTH, MIN_LENGTH
 from tenants.accounts.selectors import api_tokens_for, staff_count, staff_get, staff_list
 from tenants.accounts.services import (
     api_token_create,
@@ -109,6 +110,25 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
         "widgets": [w for w in widgets if w],
     }
     return render(request, "dashboard/home.html", context)
+
+
+@require_GET
+@staff_required()
+def dashboard_search(request: HttpRequest) -> HttpResponse:
+    """The top bar's search: what each app finds for these words (tenants/accounts/search.py),
+    only what the user's role may open."""
+    q = " ".join(request.GET.get("q", "").split())[:MAX_LENGTH]
+    groups = []
+    if len(q) >= MIN_LENGTH:
+        for config in apps.get_app_configs():
+            for path in getattr(config, "dashboard_search", []):
+                group = import_string(path)(request, q)
+                if group is not None and group.hits:
+                    groups.append(group)
+    groups.sort(key=lambda group: group.position)
+    context = {"q": q, "groups": groups, "too_short": 0 < len(q) < MIN_LENGTH,
+               "min_length": MIN_LENGTH}
+    return render(request, "dashboard/search.html", context)
 
 
 def _role_descriptions() -> list[tuple[str, str]]:

@@ -714,6 +714,18 @@ def test_staff_and_storefront_pages_work_without_javascript(e2e_server, media, o
     expect(staff.get_by_role("heading", name=re.compile(r"^Get your shop ready"))).to_be_visible()
     shot(staff, "01-dashboard-home")
 
+    # The top bar's search (a plain GET): the customer's name finds their order and invoice.
+    search = staff.locator("header.topbar").get_by_role("searchbox", name="Search")
+    search.fill(SHOPPER["last_name"])
+    with staff.expect_navigation():
+        search.press("Enter")
+    expect(staff).to_have_url(f"{shop_url}/dashboard/search/?q={SHOPPER['last_name']}")
+    results = staff.locator("main")
+    expect(results.get_by_role("heading", name="Orders", level=2)).to_be_visible()
+    expect(results.get_by_role("link", name=number)).to_be_visible()
+    expect(results.get_by_role("link", name=invoice_number)).to_be_visible()
+    shot(staff, "01b-search")
+
     # Catalog: the filter form is submitted as a plain GET, its answer filtered.
     sidenav(staff, "Catalog").click()
     expect(staff.locator("main h1 .count")).to_have_text("2")
