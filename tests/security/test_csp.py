@@ -23,6 +23,7 @@ from sales.links import quote_link_token
 from sales.services.orders import LineInput
 from sales.services.quotes import quote_create, quote_send
 from streams.services.milestones import milestone_create
+from tenants.accounts.models import User
 from tenants.models import Shop
 from tenants.security import HEADER
 from tests.conftest import host_of, in_schema, login
@@ -137,6 +138,13 @@ def test_platform_pages_carry_the_policy_and_no_inline_code(admin_client, shop):
     assert f"*.{settings.BASE_DOMAIN}:*" in directives(response)["form-action"]
     for path in ["/console/", f"/console/shops/{shop.pk}/", "/console/pool/", "/console/audit/"]:
         assert_strict(admin_client.get(path), path)
+    # Django's admin, with django-tenants' app list rewritten without inline styles.
+    superuser = User.objects.create_superuser("csp-root@platform.test", "a-long-test-password-42")
+    admin = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    admin.force_login(superuser)
+    for path in ["/admin/", "/admin/tenants/shop/", f"/admin/tenants/shop/{shop.pk}/change/",
+                 "/admin/tenants/plan/add/"]:
+        assert_strict(admin.get(path), path)
 
 
 @pytest.mark.django_db
