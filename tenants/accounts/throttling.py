@@ -15,8 +15,9 @@ within `seconds`; once reached, that email or address waits `seconds` (the cool-
 A refusal is an HTTP 429 with the form re-rendered and the reason at the top; nothing else
 happens (no account, no email, no password check).
 
-The client address is REMOTE_ADDR: the proxy in front of the app sets it (as for the quote
-acceptance records, sales.views.public.client_ip); a header the client sends is never trusted.
+The client address is REMOTE_ADDR, or with proxies in front (REST_FRAMEWORK["NUM_PROXIES"], set
+from API_NUM_PROXIES: one setting for the API's throttles and these) the address the proxies
+recorded in X-Forwarded-For; what a client writes there itself is never trusted.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ def _subjects(action: str, request: HttpRequest, email: str | None) -> list[tupl
 
 
 def client_address(request: HttpRequest) -> str:
+    """The client's address, read as the API's throttles read it: REMOTE_ADDR, or behind
+    `NUM_PROXIES` proxies (API_NUM_PROXIES) the address the outermost one saw, counted from
+    the right of X-Forwarded-For (what the client wrote itself, on the left, is never used)."""
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                 if part.strip()]
+    if proxies and forwarded:
+        return forwarded[-min(proxies, len(forwarded))]
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 

@@ -109,6 +109,25 @@ def test_one_address_failing_on_many_emails_is_paused(shop, owner):
     assert sign_in(elsewhere, "/accounts/login/", owner.email, PASSWORD).status_code == 302
 
 
+def test_behind_a_proxy_each_client_counts_for_itself_and_spoofing_does_not_help(shop, settings):
+    def fail_from(forwarded: str):
+        client = Client(HTTP_HOST=host_of(shop), REMOTE_ADDR="10.0.0.1",
+                        HTTP_X_FORWARDED_FOR=forwarded)
+        return sign_in(client, "/accounts/login/", f"g{time.monotonic_ns()}@example.test", WRONG)
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for _ in range(6):
+        fail_from("198.51.100.1")  # one client, behind the proxy at 10.0.0.1
+    assert fail_from("198.51.100.1").status_code == 429
+    # Another client of the same proxy is not paused; a client writing its own header is
+    # still counted as the address the proxy saw (the rightmost).
+    assert fail_from("198.51.100.2").status_code == 200
+    assert fail_from("1.2.3.4, 198.51.100.1").status_code == 429
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+    assert fail_from("198.51.100.1").status_code == 200, "no proxy: the header means nothing"
+
+
 def test_counts_are_per_shop(shop, other_shop, owner):
     client = Client(HTTP_HOST=host_of(shop))
     for _ in range(3):
