@@ -221,7 +221,7 @@ class CustomerViewSet(SalesViewSetMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="addresses")
     def addresses(self, request, pk=None):
         # Paginated like every other list of the API.
-        page = self.paginate_queryset(selectors.addresses_for_customer(self.get_object()))
+        page = self.paginate_queryset(self.get_object().addresses.all())
         return self.get_paginated_response(AddressSerializer(page, many=True).data)
 
     @detail_schema(summary="Add an address", request=AddressSerializer,
