@@ -18,6 +18,11 @@
 | RATE_LOGIN_IP      | 30/15m                       | failed sign-ins per client address               |
 | RATE_SIGNUP_EMAIL / RATE_SIGNUP_IP | 5/1h / 10/1h | sign-ups per email / per address                 |
 | RATE_RESET_EMAIL / RATE_RESET_IP   | 3/1h / 10/1h | password reset requests per email / per address  |
+| API_RATE_STAFF     | 1000/hour                    | API requests per staff token (or session user)   |
+| API_RATE_STAFF_BURST | 120/minute                 | the same, over a minute                          |
+| API_RATE_ANON      | 100/hour                     | anonymous API requests (and failed auth) per IP  |
+| API_RATE_ANON_BURST | 20/minute                   | the same, over a minute                          |
+| API_NUM_PROXIES    | 0                            | proxies adding to X-Forwarded-For before the app |
 """
 
 from __future__ import annotations
@@ -359,15 +364,43 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET and not DEBUG:
 # ---------------------------------------------------------------------------------------------
 # API
 # ---------------------------------------------------------------------------------------------
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate, `<count>/<second|minute|hour|day>`."""
+    value = os.environ.get(name, "").strip() or default
+    count, _sep, period = value.partition("/")
+    if not count.isdigit() or period not in {"second", "minute", "hour", "day"}:
+        raise ImproperlyConfigured(f"{name} must look like 1000/hour (count/second|minute|hour|day).")
+    return value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenants.accounts.api_auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.accounts.api_auth.IsShopStaff"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Documents the errors every operation can answer (400/401/403/404/429) once for all.
+    "DEFAULT_SCHEMA_CLASS": "tenants.accounts.api_schema.ShopAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "tenants.accounts.api_pagination.PagePagination",
     "PAGE_SIZE": 25,
+    "EXCEPTION_HANDLER": "tenants.accounts.api_errors.api_exception_handler",
+    # Per token (or session user) and per anonymous address, counted in each shop's own cache
+    # keys (a shared cache, CACHE_URL, makes the limits hold across web processes).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "tenants.accounts.api_throttling.StaffRateThrottle",
+        "tenants.accounts.api_throttling.StaffBurstRateThrottle",
+        "tenants.accounts.api_throttling.AnonymousRateThrottle",
+        "tenants.accounts.api_throttling.AnonymousBurstRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "staff": env_rate("API_RATE_STAFF", "1000/hour"),
+        "staff_burst": env_rate("API_RATE_STAFF_BURST", "120/minute"),
+        "anon": env_rate("API_RATE_ANON", "100/hour"),
+        "anon_burst": env_rate("API_RATE_ANON_BURST", "20/minute"),
+    },
+    # Proxies in front of the app that append to X-Forwarded-For; 0: the peer address is the
+    # client (a client-sent X-Forwarded-For would otherwise let anyone pick their own address).
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
