@@ -577,7 +577,9 @@ def test_journey_3_a_quote_for_a_lot_is_accepted_and_a_milestone_bills_an_instal
 # ---------------------------------------------------------------------------------------------
 # 4. A platform admin suspends a shop, then reactivates it
 # ---------------------------------------------------------------------------------------------
-ADMIN = {"email": "root@platform.test"}
+# Not root@platform.test: this one is committed and kept, and the `platform_admin` fixture
+# (tests/conftest.py) creates that address in later tests of the same database.
+ADMIN = {"email": "journey-admin@platform.test"}
 
 
 @pytest.fixture(scope="session")
