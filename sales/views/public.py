@@ -28,6 +28,7 @@ from sales.models import Quote, QuoteLine, QuoteStatus
 from sales.selectors import order_for_quote
 from sales.services.quotes import quote_accept, quote_check_link, quote_decline
 from sales.views.storefront import base_url, currency_symbol
+from tenants.accounts.throttling import client_address
 
 # What each refused link answers: an unknown link is not found; one that was real but can no
 # longer be used is gone.
@@ -36,8 +37,10 @@ ZERO = Decimal("0")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The address the acceptance is recorded with (the proxy in front sets REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the acceptance is recorded with: the customer's, not the TLS proxy's
+    (read like the rate limits read it, trusting only API_NUM_PROXIES proxies)."""
+    address = client_address(request)
+    return None if address == "unknown" else address
 
 
 def private_page(view):

@@ -104,6 +104,22 @@ def test_accepting_through_the_link_places_the_order(shop, shop_client):
     assert "Accept and sign" not in final and "Decline this quote" not in final
 
 
+def test_behind_the_tls_proxy_the_customers_address_is_recorded(shop, shop_client, settings):
+    """REMOTE_ADDR is the proxy's there; what the customer wrote into X-Forwarded-For is not
+    trusted, only what the one proxy saw."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    with in_schema(shop):
+        quote = sent((goods("LAMP", stock="3"), "1"))
+        token = quote_link_token(quote)
+
+    accept(shop_client, token, REMOTE_ADDR="10.0.0.2",
+           HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.8")
+
+    with in_schema(shop):
+        quote.refresh_from_db()
+    assert quote.accepted_ip == "198.51.100.8"
+
+
 def test_accepting_twice_places_one_order(shop, shop_client):
     with in_schema(shop):
         bike = goods("BIKE", stock="5")
