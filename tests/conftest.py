@@ -27,6 +27,13 @@ from tenants.accounts.services import staff_create_owner
 from tenants.models import Domain, LoginHandoff, PlatformAuditLog, Shop, ShopStatus
 from tenants.services import plan_default, platform_ensure_public, shop_create_pooled
 
+
+def pytest_collection_modifyitems(config, items):
+    """Tests with committed data (browser journeys, races, provisioning: each migrates shop
+    schemas or starts processes) run first, so the two workers share them out early instead of
+    one finishing them alone at the end; the rest fill in around them."""
+    items.sort(key=lambda item: "committed" not in getattr(item, "fixturenames", ()))
+
 # The local Stripe server fixtures (`local_stripe`, `stripe_settings`): test support.
 pytest_plugins = ["tests.support.stripe_server"]
 

@@ -46,8 +46,16 @@ def ensure_pool(n: int) -> None:
         services.shop_create_pooled()
 
 
-def test_concurrent_signups_never_claim_the_same_pooled_shop(committed):
-    ensure_pool(4)
+@pytest.fixture
+def pool(request, _platform, django_db_blocker) -> None:
+    """`@pytest.mark.pool(n)`: n ready shops in the pool before `committed` takes its snapshot,
+    so those a test leaves unclaimed serve the next one (a shop takes seconds to migrate)."""
+    with django_db_blocker.unblock():
+        ensure_pool(request.node.get_closest_marker("pool").args[0])
+
+
+@pytest.mark.pool(4)
+def test_concurrent_signups_never_claim_the_same_pooled_shop(pool, committed):
 
     results = run_concurrently(*(open_shop(f"race-{i}", f"o{i}@example.test") for i in range(4)))
 
@@ -60,8 +68,8 @@ def test_concurrent_signups_never_claim_the_same_pooled_shop(committed):
             f"{r.domain.subdomain}.{settings.BASE_DOMAIN}"
 
 
-def test_concurrent_signups_for_one_subdomain_open_exactly_one_shop(committed):
-    ensure_pool(3)
+@pytest.mark.pool(3)
+def test_concurrent_signups_for_one_subdomain_open_exactly_one_shop(pool, committed):
     pooled_before = Shop.objects.filter(status=ShopStatus.POOLED).count()
 
     results = run_concurrently(*(open_shop("same-name", f"o{i}@example.test") for i in range(3)))
@@ -91,8 +99,8 @@ def test_failed_schema_migration_leaves_no_row_and_no_schema(committed, monkeypa
     assert Shop.objects.count() == shops
 
 
-def test_failed_owner_creation_rolls_the_whole_signup_back(committed, monkeypatch):
-    ensure_pool(1)
+@pytest.mark.pool(1)
+def test_failed_owner_creation_rolls_the_whole_signup_back(pool, committed, monkeypatch):
     pooled = set(Shop.objects.filter(status=ShopStatus.POOLED).values_list("pk", flat=True))
     domains, audit = Domain.objects.count(), PlatformAuditLog.objects.count()
 
@@ -130,8 +138,8 @@ def test_pooled_shops_are_migrated_like_any_shop(committed):
     assert shop.schema_name.startswith("shop_") and len(shop.schema_name) == 17
 
 
-def test_a_signup_refills_the_pool_in_the_background(committed, settings):
-    ensure_pool(1)
+@pytest.mark.pool(1)
+def test_a_signup_refills_the_pool_in_the_background(pool, committed, settings):
     settings.SHOP_POOL_SIZE = Shop.objects.filter(status=ShopStatus.POOLED).count()
 
     services.shop_open(name="Refill", subdomain="refill", owner_email="r@example.test",
@@ -142,12 +150,12 @@ def test_a_signup_refills_the_pool_in_the_background(committed, settings):
     assert Shop.objects.filter(status=ShopStatus.POOLED).count() == settings.SHOP_POOL_SIZE
 
 
-def test_migrate_schemas_skips_shops_with_nothing_to_apply(committed, capsys):
+@pytest.mark.pool(2)
+def test_migrate_schemas_skips_shops_with_nothing_to_apply(pool, committed, capsys):
     from django.core.management import call_command
 
     from tenants.fast_migrate import schemas_needing_migration
 
-    ensure_pool(2)
     behind, current = Shop.objects.filter(status=ShopStatus.POOLED)[:2]
     with connection.cursor() as cursor:
         cursor.execute(
