@@ -10,6 +10,7 @@
 | EMAIL_URL          | console:// (smtp:// in prod) | dj-email-url syntax                              |
 | CELERY_BROKER_URL  | none: tasks run eagerly      | redis://127.0.0.1:6379/0                         |
 | SHOP_POOL_SIZE     | 2                            | ready shops kept for instant signups             |
+| SHOP_CREATE_BY_COPY| 1                            | new shops copied from an up-to-date pooled shop  |
 | STRIPE_SECRET_KEY  | none: card payments are off  | the platform's Stripe secret key (sk_...)        |
 | STRIPE_WEBHOOK_SECRET | none: webhooks refused    | signing secret of the webhook endpoint (whsec_)  |
 | STRIPE_API_BASE    | Stripe's API                 | another API address (tests: a local stand-in)    |
@@ -342,6 +343,8 @@ CELERY_BEAT_SCHEDULE = {
 # Provisioning
 # ---------------------------------------------------------------------------------------------
 SHOP_POOL_SIZE = env_int("SHOP_POOL_SIZE", 2)
+# New pooled shops are copied from an up-to-date pooled one (0.5 s) rather than migrated (3-4 s).
+SHOP_CREATE_BY_COPY = env_bool("SHOP_CREATE_BY_COPY", True)
 # `make bench` mounts a reference view (/_bench/reference/) to compare pages against.
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 SIGNUP_HANDOFF_MAX_AGE = 60  # seconds a post-signup login link stays valid
