@@ -86,6 +86,8 @@ def _ensure_shop(subdomain: str, name: str) -> Shop:
     domain = Domain.objects.select_related("tenant").filter(domain=host).first()
     if domain is not None:  # --reuse-db keeps the shop between runs
         return domain.tenant
+    if not Shop.objects.filter(status=ShopStatus.POOLED).exists():
+        shop_create_pooled()  # migrated once: the session's other shops are copied from it
     pooled = shop_create_pooled()
     shop = Shop.objects.get(pk=pooled.pk)
     shop.name = name
