@@ -177,6 +177,7 @@ def seed(cluster: Cluster, db: str, *, start: int, count: int, jobs: int) -> flo
     codes = [p.wait() for p in procs]
     if any(codes):
         raise RuntimeError(f"seeding {db} failed: exit codes {codes}")
+    run([PY, "-m", "tests.bench.tasks", "drop-pooled"], app_env(cluster, db), None)
     return time.monotonic() - began
 
 

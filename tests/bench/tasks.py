@@ -24,13 +24,17 @@ def _setup() -> None:
 
 
 def seed(start: int, count: int, label: str) -> None:
-    """`count` active shops opened through the real services (`shop_open`, which claims a
-    pooled shop or creates one synchronously: its schema, every tenant migration, its owner)."""
-    from tenants.models import AuditAction
-    from tenants.services import shop_open
+    """`count` active shops opened through the real services: a ready shop made as the pool
+    makes them (`shop_create_pooled`: copied from an up-to-date pooled shop, the first one
+    migrated), then `shop_open` claims one, names it, attaches its domain and creates its owner.
+    Pooled shops stay behind as the next copy's source (`drop-pooled` removes them)."""
+    from tenants.models import AuditAction, Shop, ShopStatus
+    from tenants.services import shop_create_pooled, shop_open
 
     began = time.monotonic()
     for done, index in enumerate(range(start, start + count), start=1):
+        while Shop.objects.filter(status=ShopStatus.POOLED).count() < 2:
+            shop_create_pooled()
         shop_open(
             name=f"Existing shop {index:04d}",
             subdomain=f"existing-{index:04d}",
@@ -46,6 +50,15 @@ def seed(start: int, count: int, label: str) -> None:
                 f"eta {rate * (count - done):.0f} s",
                 flush=True,
             )
+
+
+def drop_pooled() -> None:
+    """After every seeding job: the scenarios decide what the pool holds, so the copy sources
+    the jobs left go."""
+    from tenants.models import Shop, ShopStatus
+
+    for spare in Shop.objects.filter(status=ShopStatus.POOLED):
+        spare.delete(force_drop=True)
 
 
 def hash_probe() -> None:
@@ -70,10 +83,13 @@ def main(argv: list[str] | None = None) -> None:
     p_seed.add_argument("--count", type=int, required=True)
     p_seed.add_argument("--label", default="seed")
     sub.add_parser("hash-probe")
+    sub.add_parser("drop-pooled")
     args = parser.parse_args(argv)
     _setup()
     if args.task == "seed":
         seed(args.start, args.count, args.label)
+    elif args.task == "drop-pooled":
+        drop_pooled()
     else:
         hash_probe()
 
