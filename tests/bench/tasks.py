@@ -28,13 +28,23 @@ def seed(start: int, count: int, label: str) -> None:
     makes them (`shop_create_pooled`: copied from an up-to-date pooled shop, the first one
     migrated), then `shop_open` claims one, names it, attaches its domain and creates its owner.
     Pooled shops stay behind as the next copy's source (`drop-pooled` removes them)."""
+    from django.db import connection
+
     from tenants.models import AuditAction, Shop, ShopStatus
-    from tenants.services import shop_create_pooled, shop_open
+    from tenants.services import POOL_LOCK_KEY, shop_create_pooled, shop_open
 
     began = time.monotonic()
     for done, index in enumerate(range(start, start + count), start=1):
-        while Shop.objects.filter(status=ShopStatus.POOLED).count() < 2:
-            shop_create_pooled()
+        # One copier at a time, as the pool's own filler (two processes copying at once
+        # contend on the copy function and fall back to migrating).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [POOL_LOCK_KEY])
+        try:
+            while Shop.objects.filter(status=ShopStatus.POOLED).count() < 2:
+                shop_create_pooled()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [POOL_LOCK_KEY])
         shop_open(
             name=f"Existing shop {index:04d}",
             subdomain=f"existing-{index:04d}",
