@@ -43,6 +43,9 @@ def seed(subdomain: str, orders: int) -> None:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
+    from sales.models import Order
+    from streams.subjects import content_type_id
+
     shop = _shop(subdomain)
     year = timezone.localdate().year
     with schema_context(shop.schema_name), transaction.atomic(), connection.cursor() as c:
@@ -83,12 +86,14 @@ def seed(subdomain: str, orders: int) -> None:
                    n, o.net_total / 2, o.vat_total / 2, o.gross_total / 2
             FROM sales_order o CROSS JOIN generate_series(0, 1) AS n
             """)
+        # Each order's "placed" event on its timeline (streams), as checkout records it.
         c.execute(
             """
-            INSERT INTO sales_orderevent (order_id, verb, from_status, to_status, by_customer,
-                message, data, at)
-            SELECT id, 'placed', '', '', true, '', '{}'::jsonb, placed_at FROM sales_order
-            """)
+            INSERT INTO streams_event (subject_type_id, subject_id, subject_label, actor_id,
+                actor_kind, actor_name, verb, before, after, message, data, importance, at)
+            SELECT %s, id, 'Order ' || number, NULL, 'customer', '', 'placed', '', '', '',
+                   '{}'::jsonb, 20, placed_at FROM sales_order
+            """, [content_type_id(Order)])
         c.execute(
             "INSERT INTO sales_numbersequence (key, last) VALUES (%s, %s) "
             "ON CONFLICT (key) DO UPDATE SET last = EXCLUDED.last", [f"order-{year}", orders])
