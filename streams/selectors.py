@@ -16,7 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from streams.models import ActorKind, Event, Importance
-from streams.subjects import Tracking, content_type_id, tracked, tracking_for_type
+from streams.subjects import (
+    Tracking,
+    content_type_id,
+    tracked,
+    tracking_for_type,
+    view_permission,
+)
 
 TIMELINE_PAGE = 20
 
@@ -24,13 +30,6 @@ TIMELINE_PAGE = 20
 # ---------------------------------------------------------------------------------------------
 # Who may see what
 # ---------------------------------------------------------------------------------------------
-def view_permission(tracking: Tracking) -> str:
-    """`sales.view_order`: the right to open the subject's page is the right to read its
-    events."""
-    meta = tracking.model._meta
-    return f"{meta.app_label}.view_{meta.model_name}"
-
-
 def kind_key(tracking: Tracking) -> str:
     """"sales.order": how filters and the API name a kind of subject."""
     return tracking.model._meta.label_lower

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from streams.errors import SocialForbidden, SocialNotFound
 from streams.models import Comment, Follow, Importance, Notification, NotificationReason
-from streams.subjects import Tracking, tracked, tracking_for_type
+from streams.subjects import Tracking, tracked, tracking_for_type, view_permission
 
 if TYPE_CHECKING:
     from tenants.accounts.models import User
@@ -44,11 +44,6 @@ def mention_tokens(body: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Subjects: what may be followed and commented on, by whom
 # ---------------------------------------------------------------------------------------------
-def view_permission(tracking: Tracking) -> str:
-    meta = tracking.model._meta
-    return f"{meta.app_label}.view_{meta.model_name}"
-
-
 def subject_tracking(*, user: User, subject_type_id: int) -> Tracking:
     """The registration of a kind of subject this staff member may see, or a refusal."""
     if user is None or not (user.is_authenticated and user.is_active and user.is_staff):

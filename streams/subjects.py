@@ -50,6 +50,13 @@ def track(model: type[Model], **options) -> Tracking:
     return tracking
 
 
+def view_permission(tracking: Tracking) -> str:
+    """`sales.view_order`: the right to open a subject's page is the right to see what streams
+    holds about it (events, follows, comments, milestones, tasks)."""
+    meta = tracking.model._meta
+    return f"{meta.app_label}.view_{meta.model_name}"
+
+
 def tracking_for(model: type[Model]) -> Tracking | None:
     """The registration of `model` or of the nearest registered parent (polymorphic kinds)."""
     for klass in model.__mro__:

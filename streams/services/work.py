@@ -42,7 +42,13 @@ from streams.models import (
     Ticket,
     TicketStatus,
 )
-from streams.subjects import content_type_id, subject_label, tracking_for, tracking_for_type
+from streams.subjects import (
+    content_type_id,
+    subject_label,
+    tracking_for,
+    tracking_for_type,
+    view_permission,
+)
 from tenants.models import Shop
 
 if TYPE_CHECKING:
@@ -202,8 +208,7 @@ def task_create(*, subject: Model, title: str, by: User | None, description: str
     if tracking is None or isinstance(subject, (Task, Ticket)):
         raise WorkError(_("Tasks can be added to projects, orders and other tracked objects "
                           "only."), field="subject")
-    meta = tracking.model._meta
-    if by is not None and not by.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
+    if by is not None and not by.has_perm(view_permission(tracking)):
         # Work on something the role may not even open (an accountant's invoice for the
         # warehouse) is refused: the task would show what the page hides.
         raise WorkForbidden(_("Your role cannot open this object, so it cannot get tasks "
