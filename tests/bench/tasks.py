@@ -1,6 +1,7 @@
 """In-process Django work for the benchmark, run as a subprocess by tests/bench/run.py with
 DATABASE_URL pointing at the benchmark database (never the development one).
 
+    python -m tests.bench.tasks fill-pool --count 990        # ready shops restored from a dump
     python -m tests.bench.tasks seed --start 0 --count 990   # real active shops, via the services
     python -m tests.bench.tasks hash-probe                  # one password hash per stdin line
 """
@@ -62,6 +63,79 @@ def seed(start: int, count: int, label: str) -> None:
             )
 
 
+def _pg_tool(name: str) -> str:
+    """The client tool of the embedded server's own version (pg_dump refuses an older server)."""
+    import shutil
+    from pathlib import Path
+
+    try:
+        import pgserver
+    except ImportError:
+        found = None
+    else:
+        found = Path(pgserver.__file__).parent / "pginstall" / "bin" / name
+    if found is not None and found.exists():
+        return str(found)
+    return shutil.which(name) or sys.exit(f"{name} not found")
+
+
+def fill_pool(count: int, batch: int = 20) -> None:
+    """`count` ready (pooled) shops in bulk, for seeding only: one pooled shop is made by the
+    services (copied or migrated as the pool makes them), dumped once with pg_dump (structure
+    and rows: migrations applied, role groups), and restored under new schema names by psql,
+    `batch` schemas per transaction, with their Shop rows. The result is what the pool's copy
+    makes, without the per-copy catalogue queries that grow with the number of schemas; the
+    shops are then opened one by one through `shop_open` by `seed`."""
+    import subprocess
+
+    from django.db import connection, transaction
+
+    from tenants.models import Shop, ShopStatus
+    from tenants.services import _new_schema_name, shop_create_pooled
+
+    url = os.environ["DATABASE_URL"]
+    source = (Shop.objects.filter(status=ShopStatus.POOLED).order_by("pk").first()
+              or shop_create_pooled())
+    dump = subprocess.run(
+        [_pg_tool("pg_dump"), "--schema", source.schema_name, "--no-owner", "--no-privileges",
+         "--dbname", url],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    # Renaming is a plain text replacement: the random name appears nowhere else in the dump.
+    assert source.schema_name.startswith("shop_") and len(source.schema_name) > 10
+    began = time.monotonic()
+    made = 0
+    while made < count:
+        names = [_new_schema_name() for _ in range(min(batch, count - made))]
+        script = "".join(dump.replace(source.schema_name, name) for name in names)
+        subprocess.run(
+            [_pg_tool("psql"), "--quiet", "--no-psqlrc", "--single-transaction",
+             "--set", "ON_ERROR_STOP=1", "--dbname", url],
+            input=script, check=True, text=True, stdout=subprocess.DEVNULL,
+        )
+        with transaction.atomic():
+            Shop.objects.bulk_create([
+                Shop(schema_name=name) for name in names  # bulk: no schema creation by save()
+            ])
+        made += len(names)
+        rate = (time.monotonic() - began) / made
+        print(f"  [fill-pool] {made}/{count} ready shops, {rate * 1000:.0f} ms/shop, "
+              f"eta {rate * (count - made):.0f} s", flush=True)
+    # Thousands of relations just appeared: until autovacuum gets to the system catalogues,
+    # their statistics describe a tenth of them and the pool's copy (catalogue queries)
+    # slows from 0.5 s to 5 s and more. Refreshed here as an operator would after a bulk load
+    # (docs/operations.md).
+    with connection.cursor() as cursor:
+        for catalogue in CATALOGUES:
+            cursor.execute(f"ANALYZE pg_catalog.{catalogue}")
+    connection.close()
+
+
+# The system catalogues a schema copy reads (django-tenants' clone_schema and tenants.cloning).
+CATALOGUES = ("pg_class", "pg_attribute", "pg_attrdef", "pg_constraint", "pg_depend", "pg_index",
+              "pg_namespace", "pg_type", "pg_trigger", "pg_proc", "pg_sequence", "pg_description")
+
+
 def drop_pooled() -> None:
     """After every seeding job: the scenarios decide what the pool holds, so the copy sources
     the jobs left go."""
@@ -92,12 +166,16 @@ def main(argv: list[str] | None = None) -> None:
     p_seed.add_argument("--start", type=int, default=0)
     p_seed.add_argument("--count", type=int, required=True)
     p_seed.add_argument("--label", default="seed")
+    p_fill = sub.add_parser("fill-pool")
+    p_fill.add_argument("--count", type=int, required=True)
     sub.add_parser("hash-probe")
     sub.add_parser("drop-pooled")
     args = parser.parse_args(argv)
     _setup()
     if args.task == "seed":
         seed(args.start, args.count, args.label)
+    elif args.task == "fill-pool":
+        fill_pool(args.count)
     elif args.task == "drop-pooled":
         drop_pooled()
     else:
