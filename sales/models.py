@@ -89,10 +89,18 @@ class Customer(models.Model):
 
     @property
     def display_name(self) -> str:
-        person = f"{self.first_name} {self.last_name}".strip()
-        if self.kind == CustomerKind.COMPANY and self.company_name:
-            return f"{self.company_name} ({person})" if person else self.company_name
-        return person or self.company_name or self.email
+        return self.name_from(kind=self.kind, first_name=self.first_name,
+                              last_name=self.last_name, company_name=self.company_name,
+                              email=self.email)
+
+    @staticmethod
+    def name_from(*, kind: str, first_name: str, last_name: str, company_name: str,
+                  email: str) -> str:
+        """The display name from the columns alone (lists read rows as dicts)."""
+        person = f"{first_name} {last_name}".strip()
+        if kind == CustomerKind.COMPANY and company_name:
+            return f"{company_name} ({person})" if person else company_name
+        return person or company_name or email
 
     @property
     def is_business(self) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
 PER_PAGE = 25
@@ -41,37 +42,68 @@ class PageInfo:
         return self.url_for(self.number + 1) if self.number < self.num_pages else None
 
 
-class DeferredJoinPaginator(Paginator):
-    """For long lists whose rows join other tables: the page's ids are picked from the sorted,
-    filtered list first (an index walk, the skipped rows never joined), then only those rows
-    are read with their joins, in one statement (`WHERE id IN (SELECT id ... LIMIT/OFFSET)`).
-    Page 50 of 10,000 orders joined every one of the 1,225 skipped rows to its customer."""
+def _page_numbers(number: int, total: int) -> list[int | None]:
+    """First, last and two either side of the current page; None is an ellipsis. Computed
+    from the window, not by walking every page (a long list has thousands)."""
+    shown = sorted({1, total, *range(max(1, number - 2), min(total, number + 2) + 1)})
+    links: list[int | None] = []
+    for n in shown:
+        if links and n - links[-1] > 1:
+            links.append(None)
+        links.append(n)
+    return links
 
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        ids = self.object_list.values("pk")[bottom:bottom + self.per_page]
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+def _deferred_join_page(qs: QuerySet, number: int, per_page: int,
+                        fields: tuple[str, ...]) -> tuple[list, int]:
+    """The page's rows and the list's total in one statement, for long lists whose rows join
+    other tables: the page's ids are picked from the sorted, filtered list first (an index
+    walk; the skipped rows are never joined: page 50 of 10,000 orders used to join every one
+    of the 1,225 rows before it), then only those rows are read with their joins, and the
+    total comes along as a scalar subquery instead of a COUNT round trip of its own.
+
+    Rows are models, or dicts of `fields` when given (`qs` itself stays a queryset of models:
+    `.values()` with related columns would join them into the ids and the count too). Empty:
+    the page is past the end or the list is empty; the caller then counts."""
+    bottom = (number - 1) * per_page
+    ids = qs.values("pk")[bottom:bottom + per_page]
+    # Django's own compiled SQL and parameters for the filtered list, counted in PostgreSQL.
+    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS counted", params)  # noqa: S608, S611
+    page = qs.filter(pk__in=ids)
+    rows = list((page.values(*fields) if fields else page).annotate(list_total=total))
+    if not rows:
+        return [], 0
+    first = rows[0]
+    return rows, first["list_total"] if isinstance(first, dict) else first.list_total
 
 
 def paginate(qs: QuerySet, *, page: int | None, query: QueryDict, per_page: int = PER_PAGE,
-             deferred_join: bool = False) -> PageInfo:
-    paginator = (DeferredJoinPaginator if deferred_join else Paginator)(qs, per_page)
+             deferred_join: bool = False, values: tuple[str, ...] = ()) -> PageInfo:
+    """One page of `qs`. `deferred_join` for long lists whose rows join other tables (see
+    `_deferred_join_page`); `values` then reads the rows as dicts of those fields."""
+    if deferred_join:
+        number = max(1, int(page or 1))
+        items, count = _deferred_join_page(qs, number, per_page, values)
+        if not items and number > 1:  # past the end: to the last page, as get_page() does
+            count = qs.count()
+            number = max(1, -(-count // per_page))
+            items, count = (_deferred_join_page(qs, number, per_page, values) if count
+                            else ([], 0))
+        num_pages = max(1, -(-count // per_page))
+        start = (number - 1) * per_page + 1 if count else 0
+        return PageInfo(items=items, number=number, num_pages=num_pages, count=count,
+                        start=start, end=start + len(items) - 1 if count else 0,
+                        page_numbers=_page_numbers(number, num_pages), query=query)
+    paginator = Paginator(qs, per_page)
     page_obj = paginator.get_page(page or 1)
-    number, total = page_obj.number, paginator.num_pages
-    links: list[int | None] = []
-    for n in range(1, total + 1):
-        if n in (1, total) or abs(n - number) <= 2:
-            links.append(n)
-        elif links and links[-1] is not None:
-            links.append(None)  # an ellipsis
     return PageInfo(
         items=list(page_obj.object_list),
-        number=number,
-        num_pages=total,
+        number=page_obj.number,
+        num_pages=paginator.num_pages,
         count=paginator.count,
         start=page_obj.start_index(),
         end=page_obj.end_index(),
-        page_numbers=links,
+        page_numbers=_page_numbers(page_obj.number, paginator.num_pages),
         query=query,
     )

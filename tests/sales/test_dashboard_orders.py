@@ -296,7 +296,8 @@ def test_list_query_count_is_the_same_for_10_and_300_orders(
     client = client_for(shop, "sales")  # a role: its permissions are read (owner skips that)
     bulk_orders(10)
     client.get(ORDERS)  # warm-up: per-process caches
-    with django_assert_max_num_queries(8) as small:
+    # Tenant, session, user with permissions, and one statement for the page with its total.
+    with django_assert_max_num_queries(6) as small:
         client.get(ORDERS)
     bulk_orders(290, start=10)
     with django_assert_max_num_queries(len(small.captured_queries)):
@@ -306,6 +307,27 @@ def test_list_query_count_is_the_same_for_10_and_300_orders(
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(ORDERS, {"q": "bulk", "status": "pending"}, HTTP_HX_REQUEST="true",
                    HTTP_HX_TARGET="order-table")
+
+
+def test_a_page_past_the_end_shows_the_last_one_and_the_links_around_it(shop, owner_client):
+    bulk_orders(130)
+    response = owner_client.get(ORDERS, {"page": 99, "sort": "date"})
+    page = response.context["page"]
+    assert (page.number, page.num_pages, page.count, page.start, page.end) == (6, 6, 130, 126, 130)
+    assert [row["number"] for row in response.context["rows"]] == [
+        f"C-BULK-{i:05d}" for i in range(4, -1, -1)]  # oldest last: sorted by date, ascending
+    assert page.page_numbers == [1, None, 4, 5, 6]
+    assert "126–130 of 130" in response.content.decode()
+    assert owner_client.get(ORDERS, {"page": 3}).context["page"].page_numbers == [1, 2, 3, 4, 5, 6]
+
+
+def test_page_links_stay_a_window_on_a_long_list():
+    from tenants.pagination import _page_numbers
+
+    assert _page_numbers(1, 1) == [1]
+    assert _page_numbers(1, 400) == [1, 2, 3, None, 400]
+    assert _page_numbers(50, 400) == [1, None, 48, 49, 50, 51, 52, None, 400]
+    assert _page_numbers(4, 6) == [1, 2, 3, 4, 5, 6]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from sales.views.dashboard.common import (
     form_error,
     sort_headers,
 )
-from sales.views.dashboard.orders import order_row
+from sales.views.dashboard.orders import ORDER_ROW_FIELDS, order_rows
 from sales.views.dashboard.quotes import quote_row
 from tenants.accounts.views import staff_required
 from tenants.pagination import paginate
@@ -155,8 +155,8 @@ def _customer_context(request: HttpRequest, customer, **extra) -> dict:
         context["quotes"] = [quote_row(q, fmt) for q in
                              quotes_for_dashboard(customer=customer.pk)[:PICKER_LIMIT]]
     if user.has_perm("sales.view_order"):
-        context["orders"] = [order_row(o, fmt) for o in
-                             orders_for_dashboard(customer=customer.pk)[:PICKER_LIMIT]]
+        context["orders"] = order_rows(orders_for_dashboard(customer=customer.pk)
+                                       .values(*ORDER_ROW_FIELDS)[:PICKER_LIMIT], fmt)
     return context
 
 
