@@ -67,11 +67,17 @@ def _deferred_join_page(qs: QuerySet, number: int, per_page: int,
     the page is past the end or the list is empty; the caller then counts."""
     bottom = (number - 1) * per_page
     ids = qs.values("pk")[bottom:bottom + per_page]
+    page = qs.filter(pk__in=ids)
+    page = page.values(*fields) if fields else page
+    if any(a.contains_aggregate for a in qs.query.annotations.values()):
+        # Grouped (e.g. customers with their order count): counted by Django, which leaves
+        # out the aggregates no filter needs; folded in, they would join every row.
+        count = qs.count()
+        return (list(page) if count else []), count
     # Django's own compiled SQL and parameters for the filtered list, counted in PostgreSQL.
     sql, params = qs.order_by().values("pk").query.sql_with_params()
     total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS counted", params)  # noqa: S608, S611
-    page = qs.filter(pk__in=ids)
-    rows = list((page.values(*fields) if fields else page).annotate(list_total=total))
+    rows = list(page.annotate(list_total=total))
     if not rows:
         return [], 0
     first = rows[0]
