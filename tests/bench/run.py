@@ -554,7 +554,10 @@ def render(res: dict) -> str:
     ]
     if fills:
         lines += ["", "Creating ready shops before the signups (`manage.py pool fill`, one "
-                  f"process, schema + every tenant migration + roles): {'; '.join(fills)}."]
+                  "process, each copied from a pooled shop as the pool does, see "
+                  "tenants/cloning.py: the copy reads the system catalogues, so it costs more "
+                  "as shops add up; signups never wait for it while the pool has a shop): "
+                  f"{'; '.join(fills)}."]
     lines += ["", "Slowest signups (total = POST + hand-off + dashboard, ms):", ""]
     for sc in (small, large, empty):
         worst = "; ".join(
