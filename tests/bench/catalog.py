@@ -222,7 +222,8 @@ def render(started, products, seconds, prep, counts, results, cluster, loads) ->
     lines += ["", "### Method", "",
               "- A database of its own on the embedded cluster: shop `big` with "
               f"{products:,} products (all four kinds, in 5 categories, stock levels for goods, "
-              "a third of the lots sold) and shop `small` with 10, written set-based "
+              "a third of the lots sold) and shop `small` with 10, written set-based, then "
+              "`VACUUM (ANALYZE)` as autovacuum would after such a load "
               f"(preparation: " + ", ".join(f"{k} {v:.1f} s" for k, v in prep.items()) + ").",
               "- gunicorn, 2 sync workers, DEBUG off, production static files, on 127.0.0.1; "
               f"2 concurrent clients (Python threads on the same 2 cores) for {seconds:.0f} s per "

@@ -33,6 +33,7 @@ def seed(subdomain: str, products: int) -> None:
     from tenants.accounts.models import User
     from tenants.models import Plan
     from tenants.services import shop_open
+    from tests.bench.sales_tasks import vacuum
 
     Plan.objects.update(max_products=1_000_000)
     opened = shop_open(name=f"Bench {subdomain}", subdomain=subdomain,
@@ -83,7 +84,9 @@ def seed(subdomain: str, products: int) -> None:
                       "mileage_km, vin) SELECT id, 'Renault', 'Clio', 2020, 1000 + id, "
                       "'VF1' || lpad(id::text, 14, '0') FROM catalog_baseproduct "
                       "WHERE polymorphic_ctype_id = %s", [kinds[3]])
-            c.execute("ANALYZE")
+    vacuum(opened.shop, ("catalog_baseproduct", "catalog_product", "catalog_stocklevel",
+                         "catalog_stockmovement", "catalog_serviceproduct",
+                         "catalog_realestatelot", "catalog_vehicle"))
     print(f"{subdomain}: {products} products", flush=True)
 
 

@@ -105,7 +105,8 @@ def render(started, orders, seconds, prep, counts, checkout, race, results, clus
     lines += ["", "### Method", "",
               f"- Database `{DB}` of its own on the embedded cluster: shop `big` with "
               f"{orders:,} orders (two lines and a history row each, over {orders // 10:,} "
-              "customers, written set-based) and shop `small` with 10 (preparation: "
+              "customers, written set-based, then `VACUUM (ANALYZE)` as autovacuum would "
+              "after such a load) and shop `small` with 10 (preparation: "
               + ", ".join(f"{k} {v:.1f} s" for k, v in prep.items()) + ").",
               "- Checkout: the real services (a new cart, one line added, the order placed with "
               "its stock reserved and its number taken), Python threads in one process, for "
