@@ -331,6 +331,7 @@ CELERY_BEAT_SCHEDULE = {
     "handoff-purge": {"task": "tenants.handoff_purge", "schedule": 86400.0},
     "lot-options-expire": {"task": "catalog.release_expired_options", "schedule": 900.0},
     "quotes-expire": {"task": "sales.expire_quotes", "schedule": 3600.0},
+    "order-counts-compact": {"task": "sales.compact_order_counts", "schedule": 300.0},
     # Overdue invoices, reminders, unpaid card orders: hourly, so a delay in hours is kept.
     "billing-periodic": {"task": "billing.daily", "schedule": 3600.0},
     # Milestones past their planned end marked delayed (once each): hourly, like invoices.

@@ -531,6 +531,38 @@ class Order(ConcurrentTransitionMixin, models.Model):
         self.cancel_reason = reason
 
 
+class OrderStatusCount(models.Model):
+    """How many orders each status holds, so the order list shows its total without counting
+    the orders (a COUNT grows with the shop: 0.7 ms at 10,000 orders, a hundred times that at a
+    million). Kept by PostgreSQL (migration 0006), never by the code: a trigger on sales_order
+    writes each transaction's changes to OrderStatusDelta, and `order_counts_compact` folds
+    those into these rows now and then. A status's count is its row plus its deltas."""
+
+    status = models.CharField(max_length=50, primary_key=True)
+    count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.count}"
+
+
+class OrderStatusDelta(models.Model):
+    """One transaction's change to the per-status counts (+1 per order placed in a status, -1
+    per order leaving it). One row per transaction and status: writers never wait for each
+    other here, where updating the shared count rows directly made checkouts and transitions
+    lock them in opposite orders (deadlocks, seen in the concurrency test)."""
+
+    txid = models.BigIntegerField()
+    status = models.CharField(max_length=50)
+    change = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["txid", "status"],
+                                               name="order_status_delta_per_transaction")]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.change:+d}"
+
+
 class OrderLine(DocumentLine):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     net = _money(default=ZERO)

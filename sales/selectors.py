@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -287,6 +288,29 @@ def orders_for_dashboard(*, q: str = "", status: str = "", customer: int | None 
     if date_to:
         qs = qs.filter(placed_at__lt=_day_bounds(date_to)[1])
     return qs.order_by(sort, "-id")
+
+
+def orders_total_for_dashboard(*, q: str = "", status: str = "", customer: int | None = None,
+                               date_from: date | None = None,
+                               date_to: date | None = None) -> RawSQL | None:
+    """The total of the list `orders_for_dashboard` gives for the same filters, as an
+    expression over the kept per-status counts (OrderStatusCount plus the deltas not folded in
+    yet) when only the status filters it; None when other filters apply (the list then counts
+    its rows)."""
+    if q or customer or date_from or date_to:
+        return None
+    if status in OrderStatus.values:
+        statuses = [status]
+    elif status == "to_ship":
+        statuses = list(ORDERS_TO_SHIP)
+    else:
+        statuses = list(OrderStatus.values)
+    return RawSQL(_KEPT_TOTAL, [statuses, statuses])  # noqa: S611 - fixed text, parameters
+
+
+_KEPT_TOTAL = """SELECT COALESCE(SUM(n), 0)::bigint FROM (
+    SELECT count AS n FROM sales_orderstatuscount WHERE status = ANY(%s)
+    UNION ALL SELECT change FROM sales_orderstatusdelta WHERE status = ANY(%s)) AS kept"""
 
 
 def order_get(*, pk: int) -> Order | None:

@@ -56,6 +56,17 @@ def expire_quotes_task() -> int:
     return expired
 
 
+@shared_task(name="sales.compact_order_counts")
+def compact_order_counts_task() -> None:
+    """Fold the kept order counts' deltas into their per-status rows, in every active shop."""
+    from sales.services.orders import order_counts_compact  # the services queue this module's tasks
+
+    for schema in Shop.objects.filter(status=ShopStatus.ACTIVE).exclude(
+            schema_name="public").values_list("schema_name", flat=True):
+        with schema_context(schema):
+            order_counts_compact()
+
+
 def order_confirmation_send(*, order: Order, base_url: str) -> None:
     order_id = order.pk
     transaction.on_commit(lambda: order_confirmation_task.delay(order_id=order_id,

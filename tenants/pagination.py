@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression, RawSQL
 from django.http import QueryDict
 
 PER_PAGE = 25
@@ -54,8 +54,8 @@ def _page_numbers(number: int, total: int) -> list[int | None]:
     return links
 
 
-def _deferred_join_page(qs: QuerySet, number: int, per_page: int,
-                        fields: tuple[str, ...]) -> tuple[list, int]:
+def _deferred_join_page(qs: QuerySet, number: int, per_page: int, fields: tuple[str, ...],
+                        total: Expression | None) -> tuple[list, int]:
     """The page's rows and the list's total in one statement, for long lists whose rows join
     other tables: the page's ids are picked from the sorted, filtered list first (an index
     walk; the skipped rows are never joined: page 50 of 10,000 orders used to join every one
@@ -64,7 +64,8 @@ def _deferred_join_page(qs: QuerySet, number: int, per_page: int,
 
     Rows are models, or dicts of `fields` when given (`qs` itself stays a queryset of models:
     `.values()` with related columns would join them into the ids and the count too). Empty:
-    the page is past the end or the list is empty; the caller then counts."""
+    the page is past the end or the list is empty; the caller then counts. `total`: an
+    expression that knows the total without counting the rows (kept counts)."""
     bottom = (number - 1) * per_page
     ids = qs.values("pk")[bottom:bottom + per_page]
     page = qs.filter(pk__in=ids)
@@ -74,9 +75,10 @@ def _deferred_join_page(qs: QuerySet, number: int, per_page: int,
         # out the aggregates no filter needs; folded in, they would join every row.
         count = qs.count()
         return (list(page) if count else []), count
-    # Django's own compiled SQL and parameters for the filtered list, counted in PostgreSQL.
-    sql, params = qs.order_by().values("pk").query.sql_with_params()
-    total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS counted", params)  # noqa: S608, S611
+    if total is None:
+        # Django's own compiled SQL and parameters for the filtered list, counted in PostgreSQL.
+        sql, params = qs.order_by().values("pk").query.sql_with_params()
+        total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS counted", params)  # noqa: S608, S611
     rows = list(page.annotate(list_total=total))
     if not rows:
         return [], 0
@@ -85,16 +87,18 @@ def _deferred_join_page(qs: QuerySet, number: int, per_page: int,
 
 
 def paginate(qs: QuerySet, *, page: int | None, query: QueryDict, per_page: int = PER_PAGE,
-             deferred_join: bool = False, values: tuple[str, ...] = ()) -> PageInfo:
+             deferred_join: bool = False, values: tuple[str, ...] = (),
+             total: Expression | None = None) -> PageInfo:
     """One page of `qs`. `deferred_join` for long lists whose rows join other tables (see
-    `_deferred_join_page`); `values` then reads the rows as dicts of those fields."""
+    `_deferred_join_page`); `values` then reads the rows as dicts of those fields, and `total`
+    gives the list's total where something cheaper than a count knows it."""
     if deferred_join:
         number = max(1, int(page or 1))
-        items, count = _deferred_join_page(qs, number, per_page, values)
+        items, count = _deferred_join_page(qs, number, per_page, values, total)
         if not items and number > 1:  # past the end: to the last page, as get_page() does
             count = qs.count()
             number = max(1, -(-count // per_page))
-            items, count = (_deferred_join_page(qs, number, per_page, values) if count
+            items, count = (_deferred_join_page(qs, number, per_page, values, total) if count
                             else ([], 0))
         num_pages = max(1, -(-count // per_page))
         start = (number - 1) * per_page + 1 if count else 0

@@ -135,9 +135,14 @@ def render(started, orders, seconds, prep, counts, checkout, race, results, clus
               f"| page | 10 orders | {orders:,} orders | goal |", "|---|--:|--:|---|"]
     for label in counts["big"]:
         small, big = counts["small"][label], counts["big"][label]
-        ok = small == big and big <= MAX_QUERIES
-        lines.append(f"| {label} | {small} | {big} | same and <= {MAX_QUERIES}: "
-                     f"{'**met**' if ok else '**NOT met**'} |")
+        # The count must not grow with the data. Page 50 of 10 orders is past the end: it
+        # lands on the last page, one count and one read more than a page that exists.
+        ok = big <= small and big <= MAX_QUERIES
+        lines.append(f"| {label} | {small} | {big} | no more with {orders:,} and <= "
+                     f"{MAX_QUERIES}: {'**met**' if ok else '**NOT met**'} |")
+    lines += ["", "Page 50 of the 10-order shop is past the end: it shows the last page, which "
+              "takes a count and a second read (a page that exists comes with its total in "
+              "one statement)."]
     lines += ["", "### Order list throughput", "",
               "| page | req/s | p50 ms | p99 ms | ratio to reference | goal |",
               "|---|--:|--:|--:|--:|---|"]

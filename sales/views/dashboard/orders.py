@@ -28,6 +28,7 @@ from sales.models import (
 from sales.selectors import (
     order_get,
     orders_for_dashboard,
+    orders_total_for_dashboard,
 )
 from sales.services.orders import order_transition
 from sales.services.workflow import ORDER_ACTIONS, allowed_actions
@@ -86,12 +87,12 @@ def order_rows(orders: Iterable[dict], fmt: RowFormat) -> list[dict]:
 def order_list(request: HttpRequest) -> HttpResponse:
     values = OrderFilterForm(request.GET).values()
     sort = values.get("sort") or "-date"
-    qs = orders_for_dashboard(
-        q=(values.get("q") or "").strip(), status=values.get("status") or "",
-        customer=values.get("customer"), date_from=values.get("date_from"),
-        date_to=values.get("date_to"), sort=ORDER_SORTS[sort])
+    filters = {"q": (values.get("q") or "").strip(), "status": values.get("status") or "",
+               "customer": values.get("customer"), "date_from": values.get("date_from"),
+               "date_to": values.get("date_to")}
+    qs = orders_for_dashboard(**filters, sort=ORDER_SORTS[sort])
     page = paginate(qs, page=values.get("page"), query=request.GET, deferred_join=True,
-                    values=ORDER_ROW_FIELDS)
+                    values=ORDER_ROW_FIELDS, total=orders_total_for_dashboard(**filters))
     rows = order_rows(page.items, RowFormat(OrderStatus.choices))
     path = request.path
     filtered = any(values.get(k) for k in ("q", "status", "customer", "date_from", "date_to"))
