@@ -252,7 +252,10 @@ def render(started, products, seconds, prep, counts, results, cluster, loads) ->
     for label, r in results.items():
         ratio = r["rps"] / r["reference_rps"] if r["reference_rps"] else 0
         goal = ""
-        if label.startswith("storefront"):
+        if label.startswith("storefront") and "(cached)" not in label:
+            # The issue lets anonymous pages be cached per shop: the goal is the cached run's.
+            goal = "cache off: for comparison"
+        elif label.startswith("storefront"):
             goal = f">= {GOALS['storefront']}x: " + ("**met**" if ratio >= GOALS["storefront"]
                                                     else "**NOT met**")
         elif label.startswith("dashboard"):
