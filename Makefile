@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m tests.bench.catalog $(if $(findstring --quick,$(ARGS)),--quick,)
 	$(PY) -m tests.bench.sales $(if $(findstring --quick,$(ARGS)),--quick,)
 	$(PY) -m tests.bench.billing $(if $(findstring --quick,$(ARGS)),--quick,)
+	$(PY) -m tests.bench.summary
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -623,7 +623,8 @@ def write_docs(section: str, title: str = SECTION) -> None:
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     if not DOCS.exists():
         DOCS.write_text("# Benchmarks\n\nWritten by `make bench`; each section by its own "
-                        "benchmark, regenerated on each run.\n\n" + section)
+                        "benchmark, regenerated on each run, and the summary of every goal by "
+                        "its last step (`python -m tests.bench.summary`).\n\n" + section)
         return
     text = DOCS.read_text()
     pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
