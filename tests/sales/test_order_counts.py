@@ -75,48 +75,48 @@ def test_the_order_list_total_comes_from_the_counts_and_matches_a_count(shop):
 
 
 def test_concurrent_checkouts_and_transitions_keep_the_counts_exact(committed):
-    """Real threads on committed data: 12 checkouts while 12 pending orders are confirmed or
-    cancelled by others and 4 more fold the deltas in; the counts are exact afterwards, and
+    """Real threads on committed data: 8 checkouts while 8 pending orders are confirmed or
+    cancelled by others and 3 more fold the deltas in; the counts are exact afterwards, and
     nobody waited for anybody into a deadlock."""
     shop = shop_create_pooled()
     with schema_context(shop.schema_name):
         bike = goods("BIKE", stock="100")
-        existing = [place_order((bike, 1)) for _ in range(12)]
+        existing = [place_order((bike, 1)) for _ in range(8)]
         sales, manager = staff("sales"), staff("manager")
-    barrier = threading.Barrier(28)
+    barrier = threading.Barrier(19)
     errors: list[BaseException] = []
 
     def work(i: int) -> None:
         try:
             with schema_context(shop.schema_name):
                 barrier.wait()
-                if i >= 24:
+                if i >= 16:
                     order_counts_compact()
-                elif i < 12:
+                elif i < 8:
                     place_order((bike, 1))
                 elif i % 2:
-                    order_transition(order=Order.objects.get(pk=existing[i - 12].pk),
+                    order_transition(order=Order.objects.get(pk=existing[i - 8].pk),
                                      action="confirm", by=sales)
                 else:
-                    order_transition(order=Order.objects.get(pk=existing[i - 12].pk),
+                    order_transition(order=Order.objects.get(pk=existing[i - 8].pk),
                                      action="cancel", by=manager, reason="Race")
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(28)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(19)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
     with schema_context(shop.schema_name):
-        assert kept() == real() == {"pending": 12, "confirmed": 6, "cancelled": 6}
-        assert Counter(Order.objects.values_list("status", flat=True))["pending"] == 12
-        assert Order.objects.aggregate(n=Count("pk"))["n"] == 24
+        assert kept() == real() == {"pending": 8, "confirmed": 4, "cancelled": 4}
+        assert Counter(Order.objects.values_list("status", flat=True))["pending"] == 8
+        assert Order.objects.aggregate(n=Count("pk"))["n"] == 16
         order_counts_compact()
-        assert kept() == {"pending": 12, "confirmed": 6, "cancelled": 6}
+        assert kept() == {"pending": 8, "confirmed": 4, "cancelled": 4}
         assert not OrderStatusDelta.objects.exists()
 
 
