@@ -4,20 +4,18 @@ the product list filters them. One query."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from catalog.selectors import products_for_dashboard
-from tenants.accounts.search import LIMIT, SearchGroup, SearchHit, search_group
+from tenants.accounts.search import SearchGroup, SearchHit, search_group
 
 
 def products(request: HttpRequest, q: str) -> SearchGroup | None:
     if not request.user.has_perm("catalog.view_baseproduct"):
         return None
-    rows = products_for_dashboard(q=q).prefetch_related(None)[:LIMIT + 1]  # no images here
+    rows = products_for_dashboard(q=q).prefetch_related(None)  # no images here
     return search_group(
         rows,
         lambda product: SearchHit(
@@ -26,5 +24,5 @@ def products(request: HttpRequest, q: str) -> SearchGroup | None:
             detail=product.sku, status=product.status,
             status_label=product.get_status_display()),
         title=_("Products"),
-        more_url=f"{reverse('catalog_dashboard:product_list')}?{urlencode({'q': q})}",
+        q=q, list_url="catalog_dashboard:product_list",
         position=50)

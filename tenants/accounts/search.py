@@ -6,8 +6,12 @@ rows: the page costs the same whatever the shop holds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.urls import reverse
 
 LIMIT = 5
 MIN_LENGTH = 2
@@ -32,9 +36,11 @@ class SearchGroup:
     position: int = 50  # groups are shown in this order
 
 
-def search_group(rows: Iterable, hit: Callable[[object], SearchHit], *, title: str,
-                 more_url: str, position: int) -> SearchGroup:
-    """A group from the first LIMIT + 1 rows of a query (the extra one says there are more)."""
-    rows = list(rows)
-    return SearchGroup(title=title, hits=[hit(row) for row in rows[:LIMIT]], more_url=more_url,
+def search_group(rows: QuerySet, hit: Callable[[object], SearchHit], *, title: str, q: str,
+                 list_url: str, position: int) -> SearchGroup:
+    """A group from the first LIMIT + 1 rows of a query (the extra one says there are more);
+    "more" leads to the kind's own list (URL name `list_url`) filtered by the same words."""
+    rows = list(rows[:LIMIT + 1])
+    return SearchGroup(title=title, hits=[hit(row) for row in rows[:LIMIT]],
+                       more_url=f"{reverse(list_url)}?{urlencode({'q': q})}",
                        has_more=len(rows) > LIMIT, position=position)
