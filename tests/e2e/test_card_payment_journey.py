@@ -34,6 +34,7 @@ from sales.models import Order, OrderStatus
 from tenants.models import Shop
 from tenants.services import shop_open
 from tests.conftest import in_schema
+from tests.e2e.steps import textbox
 
 PASSWORD = "amber-orchard-compass-58"
 CUSTOMER = {"email": "irene.joliot@example.test", "first_name": "Irène", "last_name": "Joliot"}
@@ -87,10 +88,6 @@ def wait_for_delivery(stripe, kind: str, seconds: float = 15) -> dict:
             return sent[0]
         time.sleep(0.1)
     raise AssertionError(f"no answered {kind} delivery: {stripe.deliveries(kind)}")
-
-
-def textbox(scope, name: str):
-    return scope.get_by_role("textbox", name=name, exact=True)
 
 
 def test_a_customer_pays_by_card_and_finds_the_paid_invoice(e2e_server, stripe_settings, media,

@@ -18,6 +18,7 @@ from catalog.services.stock import stock_audit
 from sales.models import CartLine, CustomerState, Order, OrderStatus
 from tenants.services import shop_open
 from tests.conftest import in_schema
+from tests.e2e.steps import ORDER_NUMBER, register_customer_form, textbox
 
 PASSWORD = "violet-harbour-lantern-73"
 CUSTOMER = {"email": "marie.curie@example.test", "first_name": "Marie", "last_name": "Curie"}
@@ -29,7 +30,6 @@ BOOK = {"sku": "BOOK-001", "name": "The gardener's year", "net": "18.00", "rate"
         "stock": "4"}  # 18.99 € incl. VAT (books: reduced rate)
 SERVICE = {"sku": "SRV-001", "name": "Garden design consultation", "net": "75.00",
            "rate": "20.00"}
-ORDER_NUMBER = re.compile(r"C-\d{4}-\d{5}")
 
 
 def open_shop(label: str):
@@ -70,10 +70,6 @@ def storefront_card(page, name: str):
         has=page.get_by_role("heading", name=name, exact=True))
 
 
-def textbox(scope, name: str):
-    return scope.get_by_role("textbox", name=name, exact=True)
-
-
 def grand_total(scope):
     return scope.locator("dd.grand-total")
 
@@ -110,15 +106,7 @@ def test_a_customer_orders_and_staff_ship_it(e2e_server, open_page, shot):
     expect(page).to_have_url(re.compile(r"/account/login/\?next=/account/$"))
     page.get_by_role("link", name="Create an account").click()
     expect(page.get_by_role("heading", name="Create an account", level=1)).to_be_visible()
-    textbox(page, "Email").fill(CUSTOMER["email"])
-    textbox(page, "First name").fill(CUSTOMER["first_name"])
-    textbox(page, "Last name").fill(CUSTOMER["last_name"])
-    # Label texts end with an aria-hidden "*" (required): match the words, not the star.
-    page.get_by_label(re.compile(r"^Password\W*$")).fill(PASSWORD)
-    page.get_by_label(re.compile(r"^Password again\W*$")).fill(PASSWORD)
-    page.get_by_role("button", name="Create my account").click()
-    expect(page).to_have_url(shop_url + "/account/")
-    expect(page.locator("#messages")).to_contain_text("Welcome! Your account is ready.")
+    register_customer_form(page, shop_url, CUSTOMER, PASSWORD)
     expect(page.get_by_role("link", name="My account")).to_be_visible()
 
     # Two products into the cart from their pages.

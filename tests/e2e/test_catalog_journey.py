@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from catalog.models import BaseProduct, ProductStatus, RealEstateLot
 from tenants.models import Shop
 from tests.conftest import in_schema
+from tests.e2e.steps import number, textbox
 
 PASSWORD = "amber-orchard-compass-58"
 VIN = "VF1AG000X64900001"
@@ -40,14 +41,6 @@ def sign_up(page, server, *, subdomain: str, shop_name: str) -> None:
 
 # The labels carry an aria-hidden "*" for required fields: the accessible name (what the role
 # locators match) is the bare label.
-def textbox(page, name: str):
-    return page.get_by_role("textbox", name=name, exact=True)
-
-
-def number(page, name: str):
-    return page.get_by_role("spinbutton", name=name, exact=True)
-
-
 def select(page, name: str):
     return page.get_by_role("combobox", name=name, exact=True)
 

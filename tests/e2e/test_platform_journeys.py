@@ -49,11 +49,12 @@ from tenants.accounts.models import User
 from tenants.models import Shop, ShopStatus
 from tenants.services import shop_open
 from tests.conftest import in_schema
+from tests.e2e import steps
+from tests.e2e.steps import accept_quote_online, number, register_customer_form, textbox
 from tests.sales.factories import place_order
 
 PASSWORD = "saffron-lighthouse-quartz-64"
 INVOICE_NUMBER = re.compile(r"F-\d{4}-\d{5}")
-ORDER_NUMBER = re.compile(r"C-\d{4}-\d{5}")
 QUOTE_REF = re.compile(r"D-\d{4}-\d{5}")
 QUOTE_LINK = re.compile(r"https?://\S+/q/[^/\s]+/")
 # What French invoices must show about the seller: without it nothing can be invoiced.
@@ -116,20 +117,7 @@ def rate_20() -> TaxRate:
 
 
 def sign_in_staff(page, shop_url: str, email: str) -> None:
-    page.goto(shop_url + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(shop_url + "/dashboard/")
-
-
-def textbox(scope, name: str):
-    # Required fields' labels end with an aria-hidden "*": the accessible name is the bare label.
-    return scope.get_by_role("textbox", name=name, exact=True)
-
-
-def number(scope, name: str):
-    return scope.get_by_role("spinbutton", name=name, exact=True)
+    steps.sign_in_staff(page, shop_url, email, PASSWORD)
 
 
 def sidenav(page, name: str):
@@ -161,14 +149,7 @@ def htmx_ready(page) -> None:
 
 def register_customer(page, shop_url: str, customer: dict) -> None:
     page.goto(shop_url + "/account/signup/")
-    textbox(page, "Email").fill(customer["email"])
-    textbox(page, "First name").fill(customer["first_name"])
-    textbox(page, "Last name").fill(customer["last_name"])
-    page.get_by_label(re.compile(r"^Password\W*$")).fill(PASSWORD)
-    page.get_by_label(re.compile(r"^Password again\W*$")).fill(PASSWORD)
-    page.get_by_role("button", name="Create my account").click()
-    expect(page).to_have_url(shop_url + "/account/")
-    expect(page.locator("#messages")).to_contain_text("Welcome! Your account is ready.")
+    register_customer_form(page, shop_url, customer, PASSWORD)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,14 +475,7 @@ def test_journey_3_a_quote_for_a_lot_is_accepted_and_a_milestone_bills_an_instal
     expect(customer.locator("main")).to_contain_text(LOT["name"])
     expect(customer.locator("main")).to_contain_text(LOT["gross"])
     shot(customer, "03-public-quote")
-    textbox(customer, "Your full name, as your signature").fill("Marie Curie")
-    customer.get_by_role(
-        "checkbox", name="I have read the quote and its terms, and I accept them.").check()
-    customer.get_by_role("button", name="Accept and sign").click()
-    expect(customer.get_by_role("heading", name="Thank you, the quote is accepted!")).to_be_visible()
-    lead = customer.locator(".notice-page .lead")
-    expect(lead).to_contain_text(re.compile(rf"Quote {reference} is now order C-\d{{4}}-\d{{5}}"))
-    number = ORDER_NUMBER.search(lead.text_content()).group(0)
+    number = accept_quote_online(customer, reference)
     shot(customer, "04-quote-accepted")
     with in_schema(shop):
         assert Quote.objects.get(number=reference).status == QuoteStatus.CONVERTED

@@ -22,6 +22,7 @@ from sales.services.customers import customer_create
 from tenants.accounts.models import User
 from tenants.services import shop_open
 from tests.conftest import in_schema
+from tests.e2e.steps import accept_quote_online, textbox
 
 PASSWORD = "copper-meadow-signal-91"
 SELLER = {"email": "sam.seller@staff.test", "name": "Sam Seller"}
@@ -30,7 +31,6 @@ PLANTER = {"sku": "POT-001", "name": "Terracotta planter", "net": "25.00"}
 LOT = {"sku": "LOT-A12", "name": "Apartment A12", "net": "250000.00"}
 FREE_LINE = "Installation on site"
 QUOTE_REF = re.compile(r"D-\d{4}-\d{5}")
-ORDER_NUMBER = re.compile(r"C-\d{4}-\d{5}")
 LINK = re.compile(r"https?://\S+/q/[^/\s]+/")
 SKU_OF = {PLANTER["name"]: PLANTER["sku"], LOT["name"]: LOT["sku"]}
 
@@ -62,10 +62,6 @@ def prepare(shop) -> dict:
                                           full_name=SELLER["name"])
         seller.groups.add(Group.objects.get(name="sales"))
     return {"planter": planter, "lot": lot, "customer": customer}
-
-
-def textbox(scope, name: str):
-    return scope.get_by_role("textbox", name=name, exact=True)
 
 
 def grand_total(page):
@@ -168,14 +164,7 @@ def test_a_quote_is_built_sent_and_accepted_online(e2e_server, open_page, shot):
     expect(customer.locator("main")).to_contain_text(FREE_LINE)
     expect(customer.locator("main")).to_contain_text("300,294.00 €")
     shot(customer, "03-public-quote")
-    textbox(customer, "Your full name, as your signature").fill("Marie Curie")
-    customer.get_by_role(
-        "checkbox", name="I have read the quote and its terms, and I accept them.").check()
-    customer.get_by_role("button", name="Accept and sign").click()
-    expect(customer.get_by_role("heading", name="Thank you, the quote is accepted!")).to_be_visible()
-    lead = customer.locator(".notice-page .lead")
-    expect(lead).to_contain_text(re.compile(rf"Quote {reference} is now order C-\d{{4}}-\d{{5}}"))
-    number = ORDER_NUMBER.search(lead.text_content()).group(0)
+    number = accept_quote_online(customer, reference)
     shot(customer, "04-accepted")
 
     # The quote is converted; its order is pending with the stock and the lot reserved.

@@ -15,16 +15,13 @@ from sales.services.customers import customer_create
 from tenants.accounts.models import User
 from tenants.services import shop_open
 from tests.conftest import in_schema
+from tests.e2e.steps import sign_in_staff
 
 PASSWORD = "quiet-harbour-lantern-27"
 
 
 def sign_in(page, shop_url: str, email: str) -> None:
-    page.goto(shop_url + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(shop_url + "/dashboard/")
+    sign_in_staff(page, shop_url, email, PASSWORD)
 
 
 def test_follow_mention_inbox_and_tombstone(e2e_server, open_page, shot):
