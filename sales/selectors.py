@@ -269,6 +269,15 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def _order_statuses(status: str) -> list[str] | None:
+    """The statuses a status chip of the order list stands for; None: every status."""
+    if status in OrderStatus.values:
+        return [status]
+    if status == "to_ship":
+        return list(ORDERS_TO_SHIP)
+    return None
+
+
 def orders_for_dashboard(*, q: str = "", status: str = "", customer: int | None = None,
                          date_from: date | None = None, date_to: date | None = None,
                          sort: str = "-placed_at") -> QuerySet[Order]:
@@ -277,10 +286,9 @@ def orders_for_dashboard(*, q: str = "", status: str = "", customer: int | None 
         qs = qs.filter(Q(number__icontains=q) | Q(email__icontains=q)
                        | Q(customer__last_name__icontains=q)
                        | Q(customer__company_name__icontains=q))
-    if status in OrderStatus.values:
-        qs = qs.filter(status=status)
-    elif status == "to_ship":
-        qs = qs.filter(status__in=ORDERS_TO_SHIP)
+    statuses = _order_statuses(status)
+    if statuses is not None:
+        qs = qs.filter(status__in=statuses)
     if customer:
         qs = qs.filter(customer_id=customer)
     if date_from:
@@ -299,11 +307,8 @@ def orders_total_for_dashboard(*, q: str = "", status: str = "", customer: int |
     its rows)."""
     if q or customer or date_from or date_to:
         return None
-    if status in OrderStatus.values:
-        statuses = [status]
-    elif status == "to_ship":
-        statuses = list(ORDERS_TO_SHIP)
-    else:
+    statuses = _order_statuses(status)
+    if statuses is None:
         statuses = list(OrderStatus.values)
     return RawSQL(_KEPT_TOTAL, [statuses, statuses])  # noqa: S611 - fixed text, parameters
 
