@@ -344,6 +344,8 @@ def test_home_cards_count_and_link_to_their_lists(shop, owner_client):
     assert 'id="sales-open-quotes"' in html and "?status=open" in html
     assert "worth 240.00\xa0€ incl. VAT" in html
     assert 'id="sales-today"' in html and "2 orders today" in html
+    to_ship_card = html[html.index('id="sales-to-ship"'):html.index('id="sales-today"')]
+    assert '<p class="kpi-value">1</p>' in to_ship_card  # from the kept counts
     listed = owner_client.get(ORDERS, {"status": "to_ship"}).context["rows"]
     assert [row["number"] for row in listed] == [to_ship.number]
 
